@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Print a PostgreSQL URL the tests can use as a superuser.
+# Uses the server on 127.0.0.1:5432 if one answers (trust auth, as on CI);
+# otherwise installs Debian's postgresql, starts it, and sets a password.
+set -euo pipefail
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi
+}
+
+answers() {
+  "$PYTHON" - "$1" <<'PY'
+import sys, psycopg
+try:
+    psycopg.connect(sys.argv[1], connect_timeout=3).close()
+except Exception:
+    sys.exit(1)
+PY
+}
+
+PYTHON=${PYTHON:-python3}
+for url in "${EDGEMESH_TEST_PG_URL:-}" \
+           "postgresql://postgres@127.0.0.1:5432/postgres" \
+           "postgresql://postgres:edgemesh@127.0.0.1:5432/postgres"; do
+  if [ -n "$url" ] && answers "$url"; then echo "$url"; exit 0; fi
+done
+
+echo "no PostgreSQL answers on 127.0.0.1:5432; installing Debian's postgresql…" >&2
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  as_root apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >&2
+fi
+version=$(ls /etc/postgresql | sort -V | tail -n 1)
+if ! ls /etc/postgresql/"$version"/main >/dev/null 2>&1; then
+  as_root pg_createcluster "$version" main >&2
+fi
+as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 || true
+for _ in $(seq 1 30); do
+  as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'edgemesh'\"" >/dev/null 2>&1 && break
+  sleep 1
+done
+url="postgresql://postgres:edgemesh@127.0.0.1:5432/postgres"
+answers "$url" || { echo "PostgreSQL did not come up" >&2; exit 1; }
+echo "$url"

@@ -1,0 +1,3 @@
+"""edgemesh: a self-hostable compute mesh."""
+
+__version__ = "0.1.0"

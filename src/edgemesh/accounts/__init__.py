@@ -1,0 +1,1 @@
+"""People: accounts, roles, passwords and API keys."""

@@ -1,0 +1,64 @@
+"""`edgemesh up` and the single-service commands."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from edgemesh.cli.common import DatabaseOption, DataDirOption, console, settings_for
+from edgemesh.logs import configure_logging
+from edgemesh.site.services import SERVICES, prepare
+
+HostOption = Annotated[
+    str | None,
+    typer.Option("--host", envvar="EDGEMESH_HOST", help="Address to listen on."),
+]
+
+
+def _serve(
+    names: list[str],
+    data_dir: DataDirOption,
+    database_url: DatabaseOption,
+    host: str | None,
+) -> None:
+    configure_logging()
+    settings = settings_for(data_dir, database_url, host=host)
+    site = prepare(settings, services=names)
+    console.print(f"[bold]edgemesh[/bold] data in {settings.data_dir}", highlight=False)
+    for name in names:
+        console.print(f"  {name:<14} {site.url(name)}", highlight=False)
+    try:
+        asyncio.run(site.serve())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.db.dispose()
+
+
+def up(
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+    host: HostOption = None,
+) -> None:
+    """Run the site's services in one process until stopped (Ctrl-C)."""
+    _serve(list(SERVICES), data_dir, database_url, host)
+
+
+def coordinator(
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+    host: HostOption = None,
+) -> None:
+    """Run only the coordinator (port 4301)."""
+    _serve(["coordinator"], data_dir, database_url, host)
+
+
+def control_plane(
+    data_dir: DataDirOption = None,
+    database_url: DatabaseOption = None,
+    host: HostOption = None,
+) -> None:
+    """Run only the control plane (port 4303)."""
+    _serve(["control-plane"], data_dir, database_url, host)

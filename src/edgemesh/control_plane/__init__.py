@@ -1,0 +1,1 @@
+"""The control plane: approvals, accounts and credit grants for operators."""

@@ -1,0 +1,1 @@
+"""The coordinator: worker API, workload API, node enrolment, wallet."""

@@ -1,0 +1,157 @@
+"""Routes workers call, authenticated by their node's registration token."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from edgemesh.coordinator.state import CoordinatorState
+from edgemesh.http.auth import bearer, source_ip
+from edgemesh.nodes import registry
+from edgemesh.workloads import leasing
+from edgemesh.workloads.specs import UnitResult
+
+router = APIRouter(prefix="/v1/worker", tags=["worker"])
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Registration(_Body):
+    """What a worker tells the coordinator about itself."""
+
+    sandbox_kind: str = Field(max_length=16)
+    runtime_version: str = Field(max_length=32)
+    slots: int = Field(ge=1, le=256)
+    languages: list[str] = Field(default_factory=lambda: ["python"], max_length=16)
+    memory_mb: int = Field(default=0, ge=0)
+
+
+class NodeStatus(_Body):
+    """The node's state as the coordinator sees it."""
+
+    node_id: str
+    state: str
+    heartbeat_seconds: float
+
+
+class Heartbeat(_Body):
+    """The leases a worker is still running."""
+
+    running: list[int] = Field(default_factory=list, max_length=1024)
+
+
+class PullRequest(_Body):
+    """How many units a worker can take now."""
+
+    max_units: int = Field(ge=1, le=256)
+
+
+class LeasedUnit(_Body):
+    """One unit leased to the calling worker."""
+
+    unit_id: int
+    lease_id: int
+    deadline: datetime
+    spec: dict[str, Any]
+
+
+class PullResponse(_Body):
+    """The units leased by one pull."""
+
+    units: list[LeasedUnit]
+
+
+class ResultPost(_Body):
+    """A worker's result for a lease it holds."""
+
+    lease_id: int
+    result: UnitResult
+
+
+class ResultAck(_Body):
+    """How the coordinator took a result."""
+
+    unit_id: int
+    state: str
+    duplicate: bool
+
+
+def _state(request: Request) -> CoordinatorState:
+    state: CoordinatorState = request.app.state.coordinator
+    return state
+
+
+def _status(state: CoordinatorState, node_id: str, node_state: str) -> NodeStatus:
+    return NodeStatus(
+        node_id=node_id,
+        state=node_state,
+        heartbeat_seconds=state.policy.lease_seconds / 3,
+    )
+
+
+@router.post("/register")
+def register(body: Registration, request: Request) -> NodeStatus:
+    """Present the registration token; the node becomes pending approval."""
+    state = _state(request)
+    info = registry.WorkerInfo(
+        sandbox_kind=body.sandbox_kind,
+        runtime_version=body.runtime_version,
+        slots=body.slots,
+        capabilities={"languages": body.languages, "memory_mb": body.memory_mb},
+    )
+    with state.db.transaction() as session:
+        node = registry.node_for_token(session, bearer(request), lock=True)
+        registry.register(session, node, info=info, source_ip=source_ip(request))
+        return _status(state, node.id, node.state)
+
+
+@router.post("/heartbeat")
+def heartbeat(body: Heartbeat, request: Request) -> NodeStatus:
+    """Keep the node's leases alive and learn its current state."""
+    state = _state(request)
+    with state.db.transaction() as session:
+        node = registry.node_for_token(session, bearer(request), lock=True)
+        leasing.renew(session, node, running=set(body.running), policy=state.policy)
+        return _status(state, node.id, node.state)
+
+
+@router.post("/pull")
+def pull(body: PullRequest, request: Request) -> PullResponse:
+    """Lease up to `max_units` units this node may run."""
+    state = _state(request)
+    want = min(body.max_units, state.settings.max_pull)
+    with state.db.transaction() as session:
+        node = registry.node_for_token(session, bearer(request), lock=True)
+        grants = leasing.pull(session, node, want=want, policy=state.policy)
+    state.metrics.units_leased.inc(len(grants))
+    return PullResponse(
+        units=[
+            LeasedUnit(
+                unit_id=g.unit_id, lease_id=g.lease_id, deadline=g.deadline, spec=g.spec
+            )
+            for g in grants
+        ]
+    )
+
+
+@router.post("/results")
+def post_result(body: ResultPost, request: Request) -> ResultAck:
+    """Report the result of a leased unit; the same post twice counts once."""
+    state = _state(request)
+    with state.db.transaction() as session:
+        node = registry.node_for_token(session, bearer(request))
+        ack = leasing.accept_result(
+            session,
+            node,
+            lease_id=body.lease_id,
+            result=body.result,
+            policy=state.policy,
+        )
+    if not ack.duplicate:
+        state.metrics.results.labels(status=body.result.status).inc()
+    return ResultAck(unit_id=ack.unit_id, state=ack.state, duplicate=ack.duplicate)

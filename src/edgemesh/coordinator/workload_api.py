@@ -1,0 +1,143 @@
+"""Routes application users call to submit and follow workloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+from edgemesh.accounts.directory import Principal
+from edgemesh.accounts.lifecycle import Role
+from edgemesh.coordinator.state import CoordinatorState
+from edgemesh.http.auth import require_roles
+from edgemesh.workloads import submission as sub
+
+router = APIRouter(prefix="/v1", tags=["workloads"])
+user = require_roles(Role.USER)
+
+
+class WorkloadView(BaseModel):
+    """A workload and its progress."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workload_id: str
+    name: str
+    kind: str
+    state: str
+    unit_count: int
+    queued: int
+    leased: int
+    done: int
+    failed: int
+    passed: int
+    unit_price_mc: int
+    charged_mc: int
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class QuoteView(BaseModel):
+    """The price of a submission before it is made."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit_count: int
+    unit_price_mc: int
+    total_mc: int
+
+
+class UnitsPage(BaseModel):
+    """A page of a workload's units."""
+
+    model_config = ConfigDict(frozen=True)
+
+    offset: int
+    units: list[dict[str, Any]]
+    next_offset: int | None
+
+
+def _state(request: Request) -> CoordinatorState:
+    state: CoordinatorState = request.app.state.coordinator
+    return state
+
+
+def _view(progress: sub.Progress) -> WorkloadView:
+    return WorkloadView(**progress.__dict__)
+
+
+@router.get("/quote")
+def get_quote(request: Request, units: int = Query(ge=1)) -> QuoteView:
+    """What `units` units would cost now."""
+    price = _state(request).settings.unit_price_mc
+    q = sub.quote(units, unit_price_mc=price)
+    return QuoteView(
+        unit_count=q.unit_count, unit_price_mc=q.unit_price_mc, total_mc=q.total_mc
+    )
+
+
+@router.post("/workloads", status_code=201)
+def submit_workload(
+    body: sub.Submission,
+    request: Request,
+    response: Response,
+    principal: Principal = Depends(user),
+) -> WorkloadView:
+    """Submit a workload; its price is held until its units finish."""
+    state = _state(request)
+    settings = state.settings
+    with state.db.transaction() as session:
+        workload, created = sub.submit(
+            session,
+            principal,
+            body,
+            unit_price_mc=settings.unit_price_mc,
+            max_attempts=settings.max_attempts,
+            max_units=settings.max_units_per_workload,
+        )
+        if not created:
+            response.status_code = 200
+        return _view(sub.progress(session, workload))
+
+
+@router.get("/workloads")
+def list_workloads(
+    request: Request, principal: Principal = Depends(user)
+) -> list[WorkloadView]:
+    """The caller's newest workloads with their progress."""
+    with _state(request).db.transaction() as session:
+        return [
+            _view(sub.progress(session, w))
+            for w in sub.list_workloads(session, principal)
+        ]
+
+
+@router.get("/workloads/{workload_id}")
+def get_workload(
+    workload_id: str, request: Request, principal: Principal = Depends(user)
+) -> WorkloadView:
+    """One of the caller's workloads with its progress."""
+    with _state(request).db.transaction() as session:
+        workload = sub.owned_workload(session, principal, workload_id)
+        return _view(sub.progress(session, workload))
+
+
+@router.get("/workloads/{workload_id}/units")
+def get_units(
+    workload_id: str,
+    request: Request,
+    principal: Principal = Depends(user),
+    offset: int = Query(default=0, ge=0),
+    limit: int = Query(default=500, ge=1, le=5000),
+) -> UnitsPage:
+    """A page of the workload's units with their results, in submission order."""
+    with _state(request).db.transaction() as session:
+        workload = sub.owned_workload(session, principal, workload_id)
+        units = sub.units_page(session, workload, offset=offset, limit=limit)
+        views = [sub.unit_view(u) for u in units]
+    more = offset + len(views) < workload.unit_count
+    return UnitsPage(
+        offset=offset, units=views, next_offset=offset + len(views) if more else None
+    )

@@ -1,0 +1,1 @@
+"""Credits: a double-entry journal in integer milli-credits."""

@@ -1,0 +1,1 @@
+"""Grading HumanEval-format samples on the mesh."""

@@ -1,0 +1,31 @@
+"""The unbiased pass@k estimator over samples per task."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from fractions import Fraction
+from math import comb
+
+STANDARD_K = (1, 10, 100)
+
+
+def pass_at_k(n: int, c: int, k: int) -> Fraction:
+    """Chance that at least one of k samples drawn from n (c correct) passes."""
+    if not 0 <= c <= n or not 1 <= k <= n:
+        raise ValueError(f"pass@{k} needs 0 <= c <= n and k <= n (n={n}, c={c})")
+    return 1 - Fraction(comb(n - c, k), comb(n, k))
+
+
+def mean_pass_at_k(
+    counts: Iterable[tuple[int, int]], ks: Iterable[int] = STANDARD_K
+) -> dict[str, float]:
+    """pass@k averaged over tasks, for each k every task has enough samples for."""
+    counts = list(counts)
+    if not counts:
+        return {}
+    fewest = min(n for n, _ in counts)
+    return {
+        f"pass@{k}": float(sum(pass_at_k(n, c, k) for n, c in counts) / len(counts))
+        for k in ks
+        if k <= fewest
+    }

@@ -1,0 +1,1 @@
+"""What every edgemesh service shares over HTTP: errors, auth, health."""

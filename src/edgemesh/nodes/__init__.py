@@ -1,0 +1,1 @@
+"""Contributors' nodes: enrolment, registration tokens, approval."""

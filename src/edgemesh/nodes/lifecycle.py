@@ -1,0 +1,29 @@
+"""The node lifecycle, from enrolment to approval, rejection or retirement."""
+
+from __future__ import annotations
+
+from edgemesh.lifecycle import machine
+
+ENROLLED = "enrolled"
+PENDING = "pending"
+ACTIVE = "active"
+REJECTED = "rejected"
+DRAINING = "draining"
+ISOLATED = "isolated"
+RETIRED = "retired"
+
+NODE = machine(
+    "node",
+    {
+        "register": ({ENROLLED, PENDING}, PENDING),
+        "approve": (PENDING, ACTIVE),
+        "reject": ({ENROLLED, PENDING}, REJECTED),
+        "drain": (ACTIVE, DRAINING),
+        "isolate": ({ACTIVE, DRAINING}, ISOLATED),
+        "resume": ({DRAINING, ISOLATED}, ACTIVE),
+        "retire": ({ENROLLED, PENDING, ACTIVE, DRAINING, ISOLATED}, RETIRED),
+    },
+)
+
+# States whose worker may keep talking to the coordinator (heartbeat, results).
+CONNECTED = frozenset({PENDING, ACTIVE, DRAINING, ISOLATED})

@@ -1,0 +1,1 @@
+"""The worker runtime a contributor runs on each node."""

@@ -1,0 +1,1 @@
+"""Workloads and their units: submission, leasing, results."""
