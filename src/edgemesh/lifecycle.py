@@ -45,7 +45,7 @@ def machine(name: str, table: Mapping[str, tuple[set[str] | str, str]]) -> State
         event: (frozenset({s} if isinstance(s, str) else s), target)
         for event, (s, target) in table.items()
     }
-    states = set()
+    states: set[str] = set()
     for sources, target in transitions.values():
         states |= sources | {target}
     return StateMachine(name=name, states=frozenset(states), transitions=transitions)

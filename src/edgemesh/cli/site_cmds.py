@@ -9,7 +9,7 @@ import typer
 
 from edgemesh.cli.common import DatabaseOption, DataDirOption, console, settings_for
 from edgemesh.logs import configure_logging
-from edgemesh.site.services import SERVICES, prepare
+from edgemesh.site.services import SERVICES, prepare, write_site_file
 
 HostOption = Annotated[
     str | None,
@@ -26,9 +26,11 @@ def _serve(
     configure_logging()
     settings = settings_for(data_dir, database_url, host=host)
     site = prepare(settings, services=names)
+    urls = {name: site.url(name) for name in names}
+    write_site_file(settings.data_dir, urls)
     console.print(f"[bold]edgemesh[/bold] data in {settings.data_dir}", highlight=False)
-    for name in names:
-        console.print(f"  {name:<14} {site.url(name)}", highlight=False)
+    for name, url in urls.items():
+        console.print(f"  {name:<14} {url}", highlight=False)
     try:
         asyncio.run(site.serve())
     except KeyboardInterrupt:

@@ -223,7 +223,7 @@ def reconcile(session: Session) -> list[Drift]:
             select(
                 JournalPosting.credit_account_id, func.sum(JournalPosting.amount_mc)
             ).group_by(JournalPosting.credit_account_id)
-        ).tuples()
+        ).all()
     )
     drifts = []
     for account in session.scalars(select(CreditAccount).order_by(CreditAccount.id)):

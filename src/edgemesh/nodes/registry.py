@@ -146,9 +146,9 @@ def stats(session: Session, node_ids: list[str]) -> dict[str, NodeStats]:
         select(Unit.node_id, func.count(), func.coalesce(func.sum(Unit.paid_mc), 0))
         .where(Unit.node_id.in_(node_ids))
         .group_by(Unit.node_id)
-    ).tuples()
+    ).all()
     found = {
-        node_id: NodeStats(units_done=count, earned_mc=int(earned))
+        node_id: NodeStats(units_done=count, earned_mc=int(earned or 0))
         for node_id, count, earned in rows
         if node_id is not None
     }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
@@ -34,6 +36,16 @@ def open_database(settings: Settings) -> Database:
     url = settings.resolved_database_url()
     migrate.upgrade(url)
     return Database(url)
+
+
+SITE_FILE = "site.json"
+
+
+def write_site_file(data_dir: Path, urls: dict[str, str]) -> None:
+    """Record where each service listens, for tools on the same machine."""
+    partial = data_dir / (SITE_FILE + ".partial")
+    partial.write_text(json.dumps(urls, indent=2))
+    partial.replace(data_dir / SITE_FILE)
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from edgemesh import clock
@@ -136,7 +136,7 @@ def submit(
         reference=workload.id,
     )
     session.execute(
-        Unit.__table__.insert(),
+        insert(Unit),
         [
             {
                 "workload_id": workload.id,
@@ -175,7 +175,7 @@ def progress(session: Session, workload: Workload) -> Progress:
             select(Unit.state, func.count())
             .where(Unit.workload_id == workload.id)
             .group_by(Unit.state)
-        ).tuples()
+        ).all()
     )
     passed = session.scalar(
         select(func.count()).where(
