@@ -41,7 +41,7 @@ class Mesh:
     def active_worker(self, name: str = "n") -> tuple[RawWorker, str]:
         """Enrol, register and approve a node; returns its raw worker."""
         credential = self.contributor.enroll(name)
-        worker = RawWorker(self.site.coordinator, credential["token"])
+        worker = self.site.raw_worker(credential["token"])
         assert worker.register().json()["state"] == "pending"
         self.admin.decide(credential["node"]["node_id"], "approve")
         return worker, credential["node"]["node_id"]
@@ -53,7 +53,7 @@ def mesh(start_site: SiteFactory) -> Mesh:
 
 
 def test_unknown_token_is_401_with_json_error(mesh: Mesh) -> None:
-    response = RawWorker(mesh.site.coordinator, "emr_nobody").register()
+    response = mesh.site.raw_worker("emr_nobody").register()
 
     assert response.status_code == 401
     assert response.json()["error"] == "unauthenticated"
@@ -61,7 +61,7 @@ def test_unknown_token_is_401_with_json_error(mesh: Mesh) -> None:
 
 def test_node_lifecycle_pending_then_active_and_rejected_is_403(mesh: Mesh) -> None:
     first = mesh.contributor.enroll("first")
-    worker = RawWorker(mesh.site.coordinator, first["token"])
+    worker = mesh.site.raw_worker(first["token"])
     assert first["node"]["state"] == "enrolled"
     assert worker.register().json()["state"] == "pending"
     assert worker.post("pull", {"max_units": 1}).json()["error"] == "node_not_active"
@@ -86,7 +86,7 @@ def test_token_is_stored_only_as_hash_and_rotation_stops_old_token(mesh: Mesh) -
 
     rotated = mesh.contributor.request("POST", f"/v1/nodes/{node_id}/rotate-token")
     assert worker.post("heartbeat", {"running": []}).status_code == 401
-    fresh = RawWorker(mesh.site.coordinator, rotated["token"])
+    fresh = mesh.site.raw_worker(rotated["token"])
     assert fresh.post("heartbeat", {"running": []}).json()["state"] == "active"
 
 

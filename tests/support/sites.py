@@ -20,6 +20,7 @@ from edgemesh.accounts.lifecycle import Role
 from edgemesh.client import SiteClient
 from edgemesh.credits import journal
 from edgemesh.db.engine import Database
+from tests.support.raw_worker import RawWorker
 
 
 def wait_for(check: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
@@ -67,6 +68,7 @@ class SiteProcess:
     urls: dict[str, str] = field(default_factory=dict)
     db: Database | None = None
     workers: list[WorkerProcess] = field(default_factory=list)
+    clients: list[SiteClient | RawWorker] = field(default_factory=list)
 
     def start(self) -> None:
         """Start the site and wait until every service answers."""
@@ -121,8 +123,16 @@ class SiteProcess:
         return account.id, key
 
     def client(self, service: str, key: str) -> SiteClient:
-        """A REST client for one service."""
-        return SiteClient(self.urls[service], key)
+        """A REST client for one service, closed when the site stops."""
+        client = SiteClient(self.urls[service], key)
+        self.clients.append(client)
+        return client
+
+    def raw_worker(self, token: str) -> RawWorker:
+        """A hand-driven worker for the node with `token`."""
+        worker = RawWorker(self.coordinator, token)
+        self.clients.append(worker)
+        return worker
 
     def start_worker(self, token: str, *, slots: int = 1, name: str = "worker") -> WorkerProcess:
         """Start `edgemesh worker` for a node, token passed in the environment."""
@@ -144,6 +154,8 @@ class SiteProcess:
 
     def stop(self) -> None:
         """Stop workers and the site; never leaves a process behind."""
+        for client in self.clients:
+            client.close()
         for proc in [w.process for w in self.workers] + [self.process]:
             if proc is not None and proc.poll() is None:
                 proc.terminate()

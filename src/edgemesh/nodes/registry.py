@@ -104,7 +104,7 @@ def decide(
     node.decided_by = actor_id
     node.decision_reason = reason or None
     log.info(
-        "node_decided", node_id=node.id, event=event, state=node.state, actor=actor_id
+        "node_decided", node_id=node.id, action=event, state=node.state, actor=actor_id
     )
     return node
 
