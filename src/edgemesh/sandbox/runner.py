@@ -1,7 +1,8 @@
-"""Running one untrusted program in a throwaway directory, isolated as well as we can."""
+"""Running one untrusted program in a throwaway directory, as isolated as we can."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -9,13 +10,12 @@ import re
 import select
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -91,8 +91,9 @@ _LAUNCHER = """
 import ctypes, json, os, resource, sys
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
-KEPT_FLAGS = os.ST_NOSUID | os.ST_NODEV | os.ST_NOEXEC | os.ST_NOATIME | os.ST_NODIRATIME
-PR_SET_NO_NEW_PRIVS = 38
+KEPT_FLAGS = os.ST_NOSUID | os.ST_NODEV | os.ST_NOEXEC | os.ST_NOATIME
+KEPT_FLAGS |= os.ST_NODIRATIME
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 24, 38
 
 spec = json.loads(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
@@ -130,6 +131,8 @@ if os.getpid() == 1:
 for name, soft, hard in spec["limits"]:
     resource.setrlimit(getattr(resource, name), (soft, hard))
 if spec["uid"] is not None:
+    for cap in range(64):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
     os.setgroups([])
     os.setresgid(spec["uid"], spec["uid"], spec["uid"])
     os.setresuid(spec["uid"], spec["uid"], spec["uid"])
@@ -149,23 +152,29 @@ class _SlotPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._free: list[int] = []
+        self._resting: list[int] = []
         self._held: dict[int, int] = {}
 
     def acquire(self) -> int:
-        """A uid no other run on this host is using."""
+        """A uid no other run on this host is using and no process still holds."""
         with self._lock:
+            if not self._free and self._resting:
+                busy = _uids_in_use()
+                self._free = [uid for uid in self._resting if uid not in busy]
+                self._resting = [uid for uid in self._resting if uid in busy]
             if self._free:
                 return self._free.pop()
+
             _SLOT_LOCKS.mkdir(mode=0o700, parents=True, exist_ok=True)
             for slot in range(_SLOT_COUNT):
                 if slot not in self._held and self._claim(slot):
                     return _SLOT_UID_BASE + slot
         raise SandboxUnavailable("every sandbox uid on this host is in use")
 
-    def release(self, uid: int) -> None:
-        """Give a uid back once its run has ended and its processes are gone."""
+    def release(self, uid: int, *, clean: bool) -> None:
+        """Give a uid back; one with processes left rests until they are gone."""
         with self._lock:
-            self._free.append(uid)
+            (self._free if clean else self._resting).append(uid)
 
     def _claim(self, slot: int) -> bool:
         fd = os.open(_SLOT_LOCKS / f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -180,7 +189,29 @@ class _SlotPool:
         return True
 
 
+def _uids_in_use() -> set[int]:
+    """Every uid that owns a process, zombies included."""
+    uids = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                uids.add(entry.stat(follow_symlinks=False).st_uid)
+            except FileNotFoundError:
+                continue
+    return uids
+
+
 _slots = _SlotPool()
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Launch:
+    """A command line and the cwd, uid and environment Popen starts it with."""
+
+    command: list[str]
+    cwd: str | None = None
+    user: int | None = None
+    env: dict[str, str] = field(default_factory=lambda: {"PATH": _PATH})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,14 +262,15 @@ class Sandbox:
         started = time.monotonic()
         try:
             _write_files(workdir, files, names, owner=uid)
-            command, cwd, user = self._command(workdir, argv, limits, uid)
-            finished = self._supervise(
-                command, cwd=cwd, user=user, limits=limits, stdin=stdin
-            )
+            launch = self._launch(workdir, argv, limits, uid)
+            finished = self._supervise(launch, limits=limits, stdin=stdin)
         finally:
             _remove_tree(workdir)
             if uid is not None:
-                _slots.release(uid)
+                # Zombies count against RLIMIT_NPROC until reaped, and without a
+                # pid namespace a container's init may take its time doing that.
+                clean = self.kind != "rlimits" or uid not in _uids_in_use()
+                _slots.release(uid, clean=clean)
 
         outcome = Outcome(
             exit_status=finished.status,
@@ -261,16 +293,17 @@ class Sandbox:
         )
         return outcome
 
-    def _command(
+    def _launch(
         self, workdir: Path, argv: list[str], limits: Limits, uid: int | None
-    ) -> tuple[list[str], str | None, int | None]:
-        """The command line that runs argv, its cwd and the uid Popen switches to."""
+    ) -> _Launch:
+        """How to start argv in workdir under this kind, within limits, as uid."""
         if self.kind == "bwrap":
             env = _BASE_ENV | {"HOME": _SANDBOX_HOME, "TMPDIR": "/tmp"}
             tail = self._limited(argv, limits, uid, env=env, cwd=_SANDBOX_HOME)
             setenv = [arg for item in env.items() for arg in ("--setenv", *item)]
             run_args = ["--bind", str(workdir), _SANDBOX_HOME, "--chdir", _SANDBOX_HOME]
-            return [*self._bwrap_args, *run_args, *setenv, "--", *tail], None, None
+            command = [*self._bwrap_args, *run_args, *setenv, "--", *tail]
+            return _Launch(command=command)
 
         if self.kind == "unshare":
             env = _BASE_ENV | {"HOME": str(workdir), "TMPDIR": "/tmp"}
@@ -279,13 +312,14 @@ class Sandbox:
             spec["keep"] = [(str(workdir), True)] + [
                 (path, False) for path in _interpreter_dirs(self.interpreter)
             ]
-            return [*self._unshare_args(), *self._launcher(spec)], None, None
+            return _Launch(command=[*self._unshare_args(), *self._launcher(spec)])
 
         env = _BASE_ENV | {"HOME": str(workdir), "TMPDIR": str(workdir)}
         if self._prlimit is None:
             spec = _launch_spec(argv, limits, None, env=env, cwd=str(workdir))
-            return self._launcher(spec), None, uid
-        return [*_prlimit_args(self._prlimit, limits), *argv], str(workdir), uid
+            return _Launch(command=self._launcher(spec), user=uid, env=env)
+        command = [*_prlimit_args(self._prlimit, limits), *argv]
+        return _Launch(command=command, cwd=str(workdir), user=uid, env=env)
 
     def _limited(
         self,
@@ -305,6 +339,7 @@ class Sandbox:
             return limited
         ids = str(uid)
         drop = ["--reuid", ids, "--regid", ids, "--clear-groups", "--no-new-privs"]
+        drop += ["--inh-caps=-all", "--bounding-set=-all"]
         return [self._setpriv, *drop, "--", *limited]
 
     def _launcher(self, spec: dict[str, Any]) -> list[str]:
@@ -366,15 +401,7 @@ class Sandbox:
             args += ["--ro-bind", path, path]
         return args
 
-    def _supervise(
-        self,
-        command: list[str],
-        *,
-        cwd: str | None,
-        user: int | None,
-        limits: Limits,
-        stdin: bytes,
-    ) -> _Finished:
+    def _supervise(self, launch: _Launch, *, limits: Limits, stdin: bytes) -> _Finished:
         """Start command, feed it stdin, collect capped output, enforce the wall."""
         deadline = time.monotonic() + limits.wall_seconds
         source: int = subprocess.DEVNULL
@@ -382,15 +409,15 @@ class Sandbox:
             source = _memfd(stdin)
         try:
             proc = subprocess.Popen(
-                command,
+                launch.command,
                 stdin=source,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                cwd=cwd,
-                env={"PATH": _PATH, "LANG": "C.UTF-8"},
-                user=user,
-                group=user,
-                extra_groups=[] if user is not None else None,
+                cwd=launch.cwd,
+                env=launch.env,
+                user=launch.user,
+                group=launch.user,
+                extra_groups=[] if launch.user is not None else None,
                 start_new_session=True,
             )
         finally:
@@ -399,7 +426,9 @@ class Sandbox:
 
         assert proc.stdout is not None and proc.stderr is not None
         try:
-            return self._watch(proc, proc.stdout, proc.stderr, limits, deadline, user)
+            return self._watch(
+                proc, proc.stdout, proc.stderr, limits, deadline, launch.user
+            )
         finally:
             proc.stdout.close()
             proc.stderr.close()
@@ -470,10 +499,8 @@ class Sandbox:
 
     def _kill_leftovers(self, pgid: int, user: int | None) -> None:
         """Kill the run's process group and, for rlimits as root, all its uid owns."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
         # bwrap and unshare end the whole pid namespace with its first process;
         # under plain rlimits a program can setsid() away from its group.
@@ -498,7 +525,9 @@ def _launch_spec(
         "hide": [],
         "keep": [],
         "cwd": cwd,
-        "limits": [[f"RLIMIT_{name.upper()}", *pair] for name, pair in _rlimits(limits)],
+        "limits": [
+            [f"RLIMIT_{name.upper()}", *pair] for name, pair in _rlimits(limits)
+        ],
         "uid": uid,
         "argv": argv,
         "env": env,
@@ -531,9 +560,10 @@ def _attribute(finished: _Finished, limits: Limits) -> str | None:
         return None
 
     signum = status - 128 if status is not None and status > 128 else None
+    cpu_limit_ms = max(1, limits.cpu_seconds) * 1000
     if signum == signal.SIGXCPU:
         return "cpu"
-    if signum == signal.SIGKILL and finished.cpu_ms >= limits.cpu_seconds * 1000:
+    if signum == signal.SIGKILL and finished.cpu_ms >= cpu_limit_ms:
         return "cpu"
     if signum == signal.SIGXFSZ:
         return "output"
@@ -552,7 +582,9 @@ def _checked_parts(name: str) -> tuple[str, ...]:
     """The parts of a relative file name that stays inside the work dir."""
     path = PurePosixPath(name)
     if "\0" in name or path.is_absolute() or not path.parts or ".." in path.parts:
-        raise ValueError(f"file name must be relative and inside the work dir: {name!r}")
+        raise ValueError(
+            f"file name must be relative and inside the work dir: {name!r}"
+        )
     return path.parts
 
 
@@ -590,10 +622,15 @@ def _remove_tree(root: Path) -> None:
     except OSError:
         pass
 
-    # Only real directories: chmod follows symlinks, which the program controls.
-    for folder, _, _ in os.walk(root):
-        if stat.S_ISDIR(os.lstat(folder).st_mode):
+    # Unlock each directory before listing it; only real directories, since
+    # chmod follows symlinks and the program chose where those point.
+    pending = [str(root)]
+    while pending:
+        folder = pending.pop()
+        with contextlib.suppress(OSError):
             os.chmod(folder, 0o700)
+            with os.scandir(folder) as entries:
+                pending += [e.path for e in entries if e.is_dir(follow_symlinks=False)]
     shutil.rmtree(root, ignore_errors=True)
 
 
@@ -619,7 +656,9 @@ def _interpreter_dirs(interpreter: str) -> list[str]:
 
 
 def _within(path: str, roots: list[str] | tuple[str, ...]) -> bool:
-    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+    return any(
+        path == root or path.startswith(root.rstrip("/") + "/") for root in roots
+    )
 
 
 def _bwrap_version(bwrap: str) -> tuple[int, ...]:

@@ -13,6 +13,7 @@ from edgemesh.logs import get_logger
 from edgemesh.sandbox import Sandbox
 from edgemesh.worker.client import CoordinatorRefused, WorkerClient
 from edgemesh.worker.executor import execute
+from edgemesh.workloads.specs import UnitResult
 
 log = get_logger(__name__)
 
@@ -87,10 +88,19 @@ class Worker:
             except Exception as exc:
                 log.warning("heartbeat_failed", error=repr(exc))
 
+    def _execute(self, grant: dict[str, Any]) -> UnitResult:
+        try:
+            return execute(grant["spec"], self.options.sandbox)
+        except Exception as exc:
+            # Our fault, not the unit's: report it so the unit is retried now
+            # rather than when its lease runs out.
+            log.exception("unit_crashed", lease_id=grant["lease_id"])
+            return UnitResult(status="error", verdict=f"worker error: {exc!r}"[:4096])
+
     def _run_unit(self, grant: dict[str, Any]) -> None:
         lease_id = grant["lease_id"]
         try:
-            result = execute(grant["spec"], self.options.sandbox)
+            result = self._execute(grant)
             body = {"lease_id": lease_id, "result": result.model_dump(mode="json")}
             self.client.call("results", body)
             log.debug("unit_reported", unit_id=grant["unit_id"], status=result.status)
@@ -99,7 +109,7 @@ class Worker:
                 "result_refused", lease_id=lease_id, error=exc.code, detail=exc.detail
             )
         except Exception as exc:
-            log.error("unit_crashed", lease_id=lease_id, error=repr(exc))
+            log.error("result_not_delivered", lease_id=lease_id, error=repr(exc))
         finally:
             with self._lock:
                 self._running.discard(lease_id)
