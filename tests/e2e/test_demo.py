@@ -9,7 +9,11 @@ from tests.support.sites import edgemesh_command
 
 def test_demo_grades_all_164_problems_and_moves_credits() -> None:
     finished = subprocess.run(
-        edgemesh_command("demo"), capture_output=True, text=True, timeout=600, check=False
+        edgemesh_command("demo"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
     assert finished.returncode == 0, finished.stdout + finished.stderr

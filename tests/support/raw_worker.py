@@ -12,7 +12,9 @@ class RawWorker:
 
     def __init__(self, coordinator: str, token: str) -> None:
         self.http = httpx.Client(
-            base_url=coordinator, headers={"authorization": f"Bearer {token}"}, timeout=30
+            base_url=coordinator,
+            headers={"authorization": f"Bearer {token}"},
+            timeout=30,
         )
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
@@ -21,7 +23,10 @@ class RawWorker:
 
     def register(self) -> httpx.Response:
         """Register as a worker with one slot."""
-        return self.post("register", {"sandbox_kind": "rlimits", "runtime_version": "0.1.0", "slots": 4})
+        return self.post(
+            "register",
+            {"sandbox_kind": "rlimits", "runtime_version": "0.1.0", "slots": 4},
+        )
 
     def pull(self, n: int = 1) -> list[dict[str, Any]]:
         """Lease up to n units; fails the test on a refusal."""
@@ -30,10 +35,13 @@ class RawWorker:
         units: list[dict[str, Any]] = response.json()["units"]
         return units
 
-    def report(self, lease_id: int, status: str = "passed", verdict: str = "passed") -> httpx.Response:
+    def report(
+        self, lease_id: int, status: str = "passed", verdict: str = "passed"
+    ) -> httpx.Response:
         """Post a result for a lease."""
         return self.post(
-            "results", {"lease_id": lease_id, "result": {"status": status, "verdict": verdict}}
+            "results",
+            {"lease_id": lease_id, "result": {"status": status, "verdict": verdict}},
         )
 
     def close(self) -> None:

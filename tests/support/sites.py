@@ -23,7 +23,9 @@ from edgemesh.db.engine import Database
 from tests.support.raw_worker import RawWorker
 
 
-def wait_for(check: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition") -> Any:
+def wait_for(
+    check: Callable[[], Any], *, timeout: float = 30.0, what: str = "condition"
+) -> Any:
     """Poll `check` until it returns something truthy, or fail after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -84,7 +86,11 @@ class SiteProcess:
         }
         self.process = subprocess.Popen(
             edgemesh_command(
-                "up", "--data-dir", str(self.data_dir), "--database-url", self.database_url
+                "up",
+                "--data-dir",
+                str(self.data_dir),
+                "--database-url",
+                self.database_url,
             ),
             env=env,
             stdout=log,
@@ -93,7 +99,10 @@ class SiteProcess:
         )
         log.close()
         site_file = self.data_dir / "site.json"
-        wait_for(lambda: site_file.exists() or self.process.poll() is not None, what="site.json")
+        wait_for(
+            lambda: site_file.exists() or self.process.poll() is not None,
+            what="site.json",
+        )
         assert self.process.poll() is None, (self.data_dir / "site.log").read_text()
         self.urls = json.loads(site_file.read_text())
         for url in self.urls.values():
@@ -118,7 +127,10 @@ class SiteProcess:
             key = directory.issue_api_key(session, account.id)
             if credits_mc:
                 journal.grant(
-                    session, account_id=account.id, amount_mc=credits_mc, reference=f"test-{email}"
+                    session,
+                    account_id=account.id,
+                    amount_mc=credits_mc,
+                    reference=f"test-{email}",
                 )
         return account.id, key
 
@@ -134,7 +146,9 @@ class SiteProcess:
         self.clients.append(worker)
         return worker
 
-    def start_worker(self, token: str, *, slots: int = 1, name: str = "worker") -> WorkerProcess:
+    def start_worker(
+        self, token: str, *, slots: int = 1, name: str = "worker"
+    ) -> WorkerProcess:
         """Start `edgemesh worker` for a node, token passed in the environment."""
         log_path = self.data_dir / f"{name}-{len(self.workers)}.log"
         log = log_path.open("ab")

@@ -71,7 +71,10 @@ def test_lease_ends_once() -> None:
 
 def test_workload_and_account() -> None:
     assert WORKLOAD.next_state("running", "finish") == "finished"
-    assert ACCOUNT.next_state(ACCOUNT.next_state("signed_up", "verify"), "activate") == "active"
+    assert (
+        ACCOUNT.next_state(ACCOUNT.next_state("signed_up", "verify"), "activate")
+        == "active"
+    )
     with pytest.raises(IllegalTransition):
         ACCOUNT.next_state("signed_up", "activate")
 

@@ -30,7 +30,10 @@ def good(task: str = "HumanEval/0") -> str:
         ("[1, 2]", "expected a JSON object"),
         (json.dumps({"completion": "x"}), 'missing "task_id"'),
         (json.dumps({"task_id": "HumanEval/0"}), 'missing "completion"'),
-        (json.dumps({"task_id": "HumanEval/0", "completion": 3}), '"completion" must be a string'),
+        (
+            json.dumps({"task_id": "HumanEval/0", "completion": 3}),
+            '"completion" must be a string',
+        ),
         (json.dumps({"task_id": "HumanEval/999", "completion": ""}), "unknown task_id"),
     ],
 )

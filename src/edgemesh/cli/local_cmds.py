@@ -127,7 +127,7 @@ def eval_(
     api_key: ApiKeyOption = "",
     data_dir: LocalDataDir = None,
 ) -> None:
-    """Grade HumanEval-format samples on the mesh; writes SAMPLES.jsonl_results.jsonl."""
+    """Grade HumanEval samples on the mesh into SAMPLES.jsonl_results.jsonl."""
     configure_logging("WARNING")
     began = time.perf_counter()
     samples, problems = _load(samples_file)
@@ -137,7 +137,8 @@ def eval_(
         if coordinator:
             if not api_key:
                 errors.print(
-                    "[red]error:[/red] --coordinator needs --api-key (or EDGEMESH_API_KEY)"
+                    "[red]error:[/red] --coordinator needs --api-key "
+                    "(or EDGEMESH_API_KEY)"
                 )
                 raise typer.Exit(2)
             client = stack.enter_context(SiteClient(coordinator, api_key))
@@ -156,7 +157,8 @@ def eval_(
 
     counts = grading.verdict_counts(graded.records)
     console.print(
-        f"{len(samples)} samples: {counts['passed']} passed, {counts['failed']} failed, "
+        f"{len(samples)} samples: {counts['passed']} passed, "
+        f"{counts['failed']} failed, "
         f"{counts['timed out']} timed out — results in {out}",
         highlight=False,
     )
@@ -164,7 +166,8 @@ def eval_(
         console.print(f"{name}: {value:.4f}", highlight=False)
     console.print(
         f"graded in {graded.seconds:.2f}s (site start-up {startup:.2f}s, "
-        f"total {time.perf_counter() - began:.2f}s); charged {format_credits(graded.charged_mc)} credits",
+        f"total {time.perf_counter() - began:.2f}s); "
+        f"charged {format_credits(graded.charged_mc)} credits",
         highlight=False,
     )
 
@@ -191,7 +194,8 @@ def _summary(site: LocalSite, graded: grading.Graded, seconds: float) -> Table:
     table.add_row("charged to the user", f"{format_credits(graded.charged_mc)} credits")
     for node in site.contributor.my_nodes():
         table.add_row(
-            f"earned by {node['name']} ({node['units_done']} units, {node['sandbox_kind']})",
+            f"earned by {node['name']} "
+            f"({node['units_done']} units, {node['sandbox_kind']})",
             f"{format_credits(node['earned_mc'])} credits",
         )
     owner = site.contributor.wallet()

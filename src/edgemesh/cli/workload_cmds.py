@@ -35,10 +35,12 @@ def _read(path: Path) -> str:
 
 def _show_workload(view: dict[str, Any]) -> None:
     console.print(
-        f"workload [bold]{view['workload_id']}[/bold] ({view['kind']}, {view['name']}): "
+        f"workload [bold]{view['workload_id']}[/bold] "
+        f"({view['kind']}, {view['name']}): "
         f"{view['state']} — {view['done']} done ({view['passed']} passed), "
         f"{view['failed']} failed, {view['leased']} running, {view['queued']} queued "
-        f"of {view['unit_count']}; charged {format_credits(view['charged_mc'])} credits",
+        f"of {view['unit_count']}; "
+        f"charged {format_credits(view['charged_mc'])} credits",
         highlight=False,
     )
 

