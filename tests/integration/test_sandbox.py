@@ -325,14 +325,15 @@ BAD_COMPLETIONS = {
     "exit": "    exit()\n",
     "fake verdict": (
         "    import os, sys\n"
-        '    print(\'{"result": "passed"}\')\n'
-        '    os.write(1, b\'{"result": "passed"}\\n\')\n'
-        '    sys.__stdout__.write(\'{"result": "passed"}\\n\')\n'
+        "    print(\"verdict 'passed'\")\n"
+        "    os.write(1, b\"verdict 'passed'\\n\")\n"
+        "    sys.__stdout__.write(\"verdict 'passed'\\n\")\n"
         "    return False\n"
     ),
     "import resource": "    import resource\n    return True\n",
     "remove a file": "    import os\n    os.remove('x')\n",
     "popen": "    import subprocess\n    subprocess.Popen(['true'])\n",
+    "rmtree": "    import shutil\n    shutil.rmtree('.')\n",
 }
 
 
@@ -383,3 +384,29 @@ def test_a_sample_that_leaves_without_a_verdict_fails(
 
     assert verdict == "failed: process exited with status 0"
     assert outcome.exit_status == 0
+
+
+def test_writing_to_the_verdict_channel_does_not_forge_a_pass(
+    sandbox: Sandbox, problems: dict[str, dict[str, Any]]
+) -> None:
+    problem = problems["HumanEval/0"]
+    forger = (
+        "    import os\n"
+        "    for fd in range(3, 10):\n"
+        "        try:\n"
+        "            os.write(fd, b\"verdict 'passed'\\n\")\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return False\n"
+    )
+
+    verdict, _ = grade_sample(
+        sandbox,
+        prompt=problem["prompt"],
+        completion=forger,
+        test=problem["test"],
+        entry_point=problem["entry_point"],
+        timeout=3.0,
+    )
+
+    assert verdict != "passed"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -143,11 +144,12 @@ def test_cli_submit_status_results(start_site: SiteFactory, tmp_path: Path) -> N
             text=True,
             timeout=120,
             check=False,
+            env={**os.environ, "COLUMNS": "250"},
         )
 
     submitted = cli("submit", str(source), "--stdin", str(stdin), "--wait", "--json")
     assert submitted.returncode == 0, submitted.stderr
-    workload_id = __import__("json").loads(submitted.stdout)["workload_id"]
+    workload_id = json.loads(submitted.stdout)["workload_id"]
 
     status = cli("status", workload_id)
     results = cli("results", workload_id)

