@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     max_attempts: int = Field(default=3, ge=1)
     max_units_per_workload: int = Field(default=100_000, ge=1)
     max_pull: int = Field(default=32, ge=1)
+    max_body_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file."""

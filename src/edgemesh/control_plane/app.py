@@ -174,7 +174,11 @@ def credits_summary(
 
 def create_control_plane(settings: Settings, db: Database) -> FastAPI:
     """Build the control plane's ASGI app over a migrated database."""
-    app = FastAPI(title="edgemesh control plane", version=__version__)
+    app = FastAPI(
+        title="edgemesh control plane",
+        version=__version__,
+        max_body_size=settings.max_body_bytes,
+    )
     app.state.db = db
     app.state.settings = settings
     app.state.metrics = CollectorRegistry()

@@ -55,7 +55,12 @@ def create_coordinator(settings: Settings, db: Database) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
 
-    app = FastAPI(title="edgemesh coordinator", version=__version__, lifespan=lifespan)
+    app = FastAPI(
+        title="edgemesh coordinator",
+        version=__version__,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
     app.state.db = db
     app.state.coordinator = state
     app.state.metrics = state.metrics.registry
