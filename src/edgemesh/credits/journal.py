@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from edgemesh import clock
@@ -64,18 +66,23 @@ def format_credits(amount_mc: int) -> str:
     return f"{sign}{whole}.{frac:03d}"
 
 
-def _locked_account(session: Session, kind: str, owner_id: str) -> CreditAccount:
-    query = (
-        select(CreditAccount)
-        .where(CreditAccount.kind == kind, CreditAccount.owner_id == owner_id)
-        .with_for_update()
+def _locked_accounts(
+    session: Session, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], CreditAccount]:
+    """The credit accounts for `keys`, created if new, locked in id order."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # Create missing accounts without racing a concurrent creator.
+    session.execute(
+        insert(CreditAccount)
+        .values([{"kind": k, "owner_id": o, "balance_mc": 0} for k, o in sorted(keys)])
+        .on_conflict_do_nothing(index_elements=["kind", "owner_id"])
     )
-    account = session.scalar(query)
-    if account is None:
-        account = CreditAccount(kind=kind, owner_id=owner_id, balance_mc=0)
-        session.add(account)
-        session.flush()
-    return account
+    wanted = tuple_(CreditAccount.kind, CreditAccount.owner_id).in_(sorted(keys))
+    rows = session.scalars(
+        select(CreditAccount).where(wanted).order_by(CreditAccount.id).with_for_update()
+    )
+    return {(a.kind, a.owner_id): a for a in rows}
 
 
 def post(
@@ -94,12 +101,7 @@ def post(
     if existing is not None:
         return False
 
-    # Lock accounts in a fixed order so concurrent entries cannot deadlock.
-    accounts = {
-        (m.kind, m.owner_id): None
-        for m in sorted(moves, key=lambda m: (m.kind, m.owner_id))
-    }
-    locked = {key: _locked_account(session, *key) for key in accounts}
+    locked = _locked_accounts(session, {(m.kind, m.owner_id) for m in moves})
 
     entry = JournalEntry(
         kind=kind, reference=reference, memo=memo, created_at=clock.now()

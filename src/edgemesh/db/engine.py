@@ -8,7 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+from edgemesh.errors import Conflict
 
 
 def normalise_url(url: str) -> str:
@@ -66,8 +69,16 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose writes commit together, or not at all."""
-        with self._sessions() as session, session.begin():
-            yield session
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except IntegrityError as exc:
+            # A uniqueness race lost to a concurrent writer; the caller's own
+            # checks catch every ordinary duplicate before it gets here.
+            raise Conflict(
+                "the request clashed with a concurrent change; nothing was written, "
+                "retry it"
+            ) from exc
 
     def dispose(self) -> None:
         """Close every pooled connection."""
