@@ -238,3 +238,70 @@ def test_health_and_metrics(mesh: Mesh) -> None:
     assert "edgemesh_queue_depth" in metrics
     docs = httpx.get(f"{mesh.site.coordinator}/openapi.json").json()
     assert "/v1/workloads" in docs["paths"]
+
+
+def test_hostile_values_are_4xx_never_500(mesh: Mesh) -> None:
+    worker, _ = mesh.active_worker()
+    coordinator, control = mesh.site.coordinator, mesh.site.control_plane
+    user_auth = {"authorization": mesh.user._http.headers["authorization"]}
+    admin_auth = {"authorization": mesh.admin._http.headers["authorization"]}
+    huge = 2**64
+    requests = [
+        ("GET", f"{coordinator}/v1/workloads/abc/units?offset={huge}", user_auth, None),
+        ("GET", f"{coordinator}/v1/workloads/a%00b", user_auth, None),
+        ("GET", f"{coordinator}/v1/quote?units={huge}", user_auth, None),
+        ("GET", f"{control}/v1/nodes?state=zzz", admin_auth, None),
+        (
+            "POST",
+            f"{control}/v1/credits/grants",
+            admin_auth,
+            {"email": "u@example.org", "amount_mc": True, "reference": "r"},
+        ),
+        (
+            "POST",
+            f"{coordinator}/v1/workloads",
+            user_auth,
+            {**code_workload("k"), "name": "nul\x00name"},
+        ),
+    ]
+    for method, url, headers, body in requests:
+        response = httpx.request(method, url, headers=headers, json=body)
+        assert 400 <= response.status_code < 500, (url, response.text)
+        assert set(response.json()) == {"error", "detail"}
+
+    worker_posts = [
+        ("results", {"lease_id": huge, "result": {"status": "passed", "verdict": "x"}}),
+        (
+            "results",
+            {
+                "lease_id": 1,
+                "result": {"status": "passed", "verdict": "x", "wall_ms": huge},
+            },
+        ),
+        ("heartbeat", {"running": [huge]}),
+        (
+            "register",
+            {
+                "sandbox_kind": "bwrap",
+                "runtime_version": "1",
+                "slots": 1,
+                "memory_mb": huge,
+            },
+        ),
+        ("register", {"sandbox_kind": "nul\x00", "runtime_version": "1", "slots": 1}),
+        ("pull", {"max_units": "3"}),
+    ]
+    for path, body in worker_posts:
+        response = worker.post(path, body)
+        assert 400 <= response.status_code < 500, (path, response.text)
+    assert mesh.contributor.wallet()["available_mc"] == 0
+    assert mesh.user.wallet()["available_mc"] == 10 * PRICE
+
+
+def test_openapi_declares_bearer_auth_and_error_bodies(mesh: Mesh) -> None:
+    schema = httpx.get(f"{mesh.site.coordinator}/openapi.json").json()
+    submit = schema["paths"]["/v1/workloads"]["post"]
+
+    assert "bearer" in schema["components"]["securitySchemes"]
+    assert submit["security"] == [{"bearer": []}]
+    assert "ErrorBody" in str(submit["responses"]["402"])

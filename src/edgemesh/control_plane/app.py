@@ -17,11 +17,13 @@ from edgemesh.db.engine import Database
 from edgemesh.http.auth import require_roles
 from edgemesh.http.errors import install_error_handlers
 from edgemesh.http.health import health_router
+from edgemesh.http.schemas import ERROR_RESPONSES, Label
 from edgemesh.nodes import registry
+from edgemesh.nodes.lifecycle import NodeState
 
 admin = require_roles(Role.ADMIN)
 operator = require_roles(Role.ADMIN, Role.COORDINATOR_OWNER)
-router = APIRouter(prefix="/v1", tags=["control plane"])
+router = APIRouter(prefix="/v1", tags=["control plane"], responses=ERROR_RESPONSES)
 
 
 class _Body(BaseModel):
@@ -31,15 +33,15 @@ class _Body(BaseModel):
 class Decision(_Body):
     """Why an operator approved or rejected a node."""
 
-    reason: str = Field(default="", max_length=2000)
+    reason: Label = Field(default="", max_length=2000)
 
 
 class NewAccount(_Body):
     """An account an admin creates, with its roles."""
 
-    email: str = Field(min_length=3, max_length=320)
-    roles: list[Role] = Field(min_length=1)
-    password: str | None = Field(default=None, min_length=8, max_length=1024)
+    email: Label = Field(min_length=3, max_length=320)
+    roles: list[Role] = Field(min_length=1, max_length=4)
+    password: Label | None = Field(default=None, min_length=8, max_length=1024)
 
 
 class CreatedAccount(_Body):
@@ -54,10 +56,10 @@ class CreatedAccount(_Body):
 class NewGrant(_Body):
     """Credits an admin mints into an account's wallet."""
 
-    email: str = Field(min_length=3, max_length=320)
-    amount_mc: int = Field(gt=0, le=10**15)
-    reference: str = Field(min_length=1, max_length=100)
-    memo: str = Field(default="", max_length=500)
+    email: Label = Field(min_length=3, max_length=320)
+    amount_mc: int = Field(strict=True, gt=0, le=10**15)
+    reference: Label = Field(min_length=1, max_length=100)
+    memo: Label = Field(default="", max_length=500)
 
 
 class GrantResult(_Body):
@@ -77,7 +79,7 @@ def _db(request: Request) -> Database:
 def list_nodes(
     request: Request,
     _who: Principal = Depends(operator),
-    state: str | None = Query(default=None, max_length=16),
+    state: NodeState | None = Query(default=None),
 ) -> list[NodeView]:
     """Nodes of every owner, optionally only those in one state."""
     with _db(request).transaction() as session:

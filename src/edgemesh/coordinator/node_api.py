@@ -14,9 +14,10 @@ from edgemesh.accounts.lifecycle import Role
 from edgemesh.coordinator.state import CoordinatorState
 from edgemesh.db.models import Node
 from edgemesh.http.auth import require_roles
+from edgemesh.http.schemas import ERROR_RESPONSES, Label
 from edgemesh.nodes import registry
 
-router = APIRouter(prefix="/v1/nodes", tags=["nodes"])
+router = APIRouter(prefix="/v1/nodes", tags=["nodes"], responses=ERROR_RESPONSES)
 contributor = require_roles(Role.CONTRIBUTOR)
 
 
@@ -25,7 +26,7 @@ class Enrolment(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: Label = Field(min_length=1, max_length=200)
 
 
 class NodeView(BaseModel):
@@ -93,12 +94,13 @@ def node_view(node: Node) -> NodeView:
     )
 
 
-def _credential(request: Request, node: Node, token: str) -> Credential:
+def _credential(request: Request, node: NodeView, token: str) -> Credential:
     url = str(request.base_url).rstrip("/")
+    # In the environment, not in argv: other users can read argv with `ps`.
     return Credential(
-        node=node_view(node),
+        node=node,
         token=token,
-        command=f"edgemesh worker --coordinator {url} --token {token}",
+        command=f"EDGEMESH_TOKEN={token} edgemesh worker --coordinator {url}",
     )
 
 
@@ -116,7 +118,7 @@ def enroll(
         node, token = registry.enroll(
             session, owner_id=principal.account_id, name=body.name
         )
-        return _credential(request, node, token)
+        return _credential(request, node_view(node), token)
 
 
 @router.get("")
@@ -137,5 +139,5 @@ def rotate(
     """Replace the node's registration token; the old one stops at once."""
     with _state(request).db.transaction() as session:
         token = registry.rotate_token(session, node_id, owner_id=principal.account_id)
-        node = registry.get_node(session, node_id)
-        return _credential(request, node, token)
+        [view] = node_views(session, [registry.get_node(session, node_id)])
+        return _credential(request, view, token)

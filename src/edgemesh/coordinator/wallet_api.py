@@ -10,8 +10,9 @@ from edgemesh.accounts.lifecycle import Role
 from edgemesh.coordinator.state import CoordinatorState
 from edgemesh.credits import journal
 from edgemesh.http.auth import require_roles
+from edgemesh.http.schemas import ERROR_RESPONSES
 
-router = APIRouter(prefix="/v1/wallet", tags=["wallet"])
+router = APIRouter(prefix="/v1/wallet", tags=["wallet"], responses=ERROR_RESPONSES)
 anyone = require_roles(*Role)
 
 

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgemesh.coordinator.state import CoordinatorState
-from edgemesh.http.auth import bearer, source_ip
+from edgemesh.http.auth import bearer, source_ip, token_scheme
+from edgemesh.http.schemas import ERROR_RESPONSES, Label, RowId
 from edgemesh.nodes import registry
 from edgemesh.workloads import leasing
 from edgemesh.workloads.specs import UnitResult
 
-router = APIRouter(prefix="/v1/worker", tags=["worker"])
+router = APIRouter(
+    prefix="/v1/worker",
+    tags=["worker"],
+    responses=ERROR_RESPONSES,
+    dependencies=[Depends(token_scheme)],
+)
 
 
 class _Body(BaseModel):
@@ -24,11 +30,13 @@ class _Body(BaseModel):
 class Registration(_Body):
     """What a worker tells the coordinator about itself."""
 
-    sandbox_kind: str = Field(max_length=16)
-    runtime_version: str = Field(max_length=32)
-    slots: int = Field(ge=1, le=256)
-    languages: list[str] = Field(default_factory=lambda: ["python"], max_length=16)
-    memory_mb: int = Field(default=0, ge=0)
+    sandbox_kind: Literal["bwrap", "unshare", "rlimits"]
+    runtime_version: Label = Field(max_length=32)
+    slots: int = Field(strict=True, ge=1, le=256)
+    languages: list[Annotated[Label, Field(max_length=32)]] = Field(
+        default_factory=lambda: ["python"], max_length=16
+    )
+    memory_mb: int = Field(default=0, strict=True, ge=0, le=2**40)
 
 
 class NodeStatus(_Body):
@@ -42,13 +50,13 @@ class NodeStatus(_Body):
 class Heartbeat(_Body):
     """The leases a worker is still running."""
 
-    running: list[int] = Field(default_factory=list, max_length=1024)
+    running: list[RowId] = Field(default_factory=list, max_length=1024)
 
 
 class PullRequest(_Body):
     """How many units a worker can take now."""
 
-    max_units: int = Field(ge=1, le=256)
+    max_units: int = Field(strict=True, ge=1, le=256)
 
 
 class LeasedUnit(_Body):
@@ -69,7 +77,7 @@ class PullResponse(_Body):
 class ResultPost(_Body):
     """A worker's result for a lease it holds."""
 
-    lease_id: int
+    lease_id: RowId
     result: UnitResult
 
 

@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict
 from edgemesh.accounts.directory import Principal
 from edgemesh.accounts.lifecycle import Role
 from edgemesh.coordinator.state import CoordinatorState
+from edgemesh.errors import InvalidInput
 from edgemesh.http.auth import require_roles
+from edgemesh.http.schemas import ERROR_RESPONSES
 from edgemesh.workloads import submission as sub
 
-router = APIRouter(prefix="/v1", tags=["workloads"])
+router = APIRouter(prefix="/v1", tags=["workloads"], responses=ERROR_RESPONSES)
 user = require_roles(Role.USER)
 
 
@@ -69,9 +71,14 @@ def _view(progress: sub.Progress) -> WorkloadView:
 
 
 @router.get("/quote")
-def get_quote(request: Request, units: int = Query(ge=1)) -> QuoteView:
+def get_quote(request: Request, units: int = Query(ge=1, le=10**9)) -> QuoteView:
     """What `units` units would cost now."""
-    price = _state(request).settings.unit_price_mc
+    settings = _state(request).settings
+    if units > settings.max_units_per_workload:
+        raise InvalidInput(
+            f"a workload may have at most {settings.max_units_per_workload} units"
+        )
+    price = settings.unit_price_mc
     q = sub.quote(units, unit_price_mc=price)
     return QuoteView(
         unit_count=q.unit_count, unit_price_mc=q.unit_price_mc, total_mc=q.total_mc
@@ -129,7 +136,7 @@ def get_units(
     workload_id: str,
     request: Request,
     principal: Principal = Depends(user),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=2**31),
     limit: int = Query(default=500, ge=1, le=5000),
 ) -> UnitsPage:
     """A page of the workload's units with their results, in submission order."""

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from edgemesh.errors import Conflict
+from edgemesh.errors import Conflict, InvalidInput
 
 
 def normalise_url(url: str) -> str:
@@ -72,6 +72,12 @@ class Database:
         try:
             with self._sessions() as session, session.begin():
                 yield session
+        except DataError as exc:
+            # Input validation keeps values in range; this is the store's own
+            # refusal (e.g. a NUL byte PostgreSQL will not keep in text).
+            raise InvalidInput(
+                "the database refused a value in this request; nothing was written"
+            ) from exc
         except IntegrityError as exc:
             # A uniqueness race lost to a concurrent writer; the caller's own
             # checks catch every ordinary duplicate before it gets here.

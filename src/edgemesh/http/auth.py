@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from edgemesh.accounts.directory import Principal, principal_for_api_key
 from edgemesh.accounts.lifecycle import ACTIVE, Role
 from edgemesh.db.engine import Database
 from edgemesh.errors import Forbidden, Unauthenticated
+
+token_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    description="An API key (emk_…) or, on /v1/worker, a registration token (emr_…).",
+)
+"""Declares `Authorization: Bearer` in the OpenAPI schema; checks happen below."""
 
 
 def bearer(request: Request) -> str:
@@ -29,7 +37,10 @@ def source_ip(request: Request) -> str:
 def require_roles(*roles: Role) -> Callable[[Request], Principal]:
     """A dependency that admits active accounts holding one of `roles`."""
 
-    def dependency(request: Request) -> Principal:
+    def dependency(
+        request: Request,
+        _declared: HTTPAuthorizationCredentials | None = Depends(token_scheme),
+    ) -> Principal:
         db: Database = request.app.state.db
         with db.transaction() as session:
             principal = principal_for_api_key(session, bearer(request))

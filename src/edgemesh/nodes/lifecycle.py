@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from edgemesh.lifecycle import machine
 
 ENROLLED = "enrolled"
@@ -27,3 +29,15 @@ NODE = machine(
 
 # States whose worker may keep talking to the coordinator (heartbeat, results).
 CONNECTED = frozenset({PENDING, ACTIVE, DRAINING, ISOLATED})
+
+
+class NodeState(StrEnum):
+    """Every state a node can be in, for filters and documentation."""
+
+    ENROLLED = ENROLLED
+    PENDING = PENDING
+    ACTIVE = ACTIVE
+    REJECTED = REJECTED
+    DRAINING = DRAINING
+    ISOLATED = ISOLATED
+    RETIRED = RETIRED

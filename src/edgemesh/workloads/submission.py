@@ -18,6 +18,7 @@ from edgemesh.credentials import new_id
 from edgemesh.credits import journal
 from edgemesh.db.models import Unit, Workload
 from edgemesh.errors import DuplicateSubmission, InvalidInput, NotFound
+from edgemesh.http.schemas import Label
 from edgemesh.logs import get_logger
 from edgemesh.workloads.lifecycle import DONE, FAILED, LEASED, QUEUED, RUNNING
 from edgemesh.workloads.specs import UnitSpec
@@ -31,8 +32,8 @@ class Submission(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["code", "batch"]
-    idempotency_key: str = Field(min_length=1, max_length=200)
-    name: str = Field(default="", max_length=200)
+    idempotency_key: Label = Field(min_length=1, max_length=200)
+    name: Label = Field(default="", max_length=200)
     units: list[UnitSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
