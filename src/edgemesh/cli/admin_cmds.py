@@ -17,6 +17,7 @@ from edgemesh.cli.common import (
     DataDirOption,
     JsonOption,
     console,
+    id_column,
     print_json,
     reported_errors,
     settings_for,
@@ -105,7 +106,14 @@ def nodes(
         print_json(rows)
         return
     table = Table(
-        "node", "name", "state", "owner", "source ip", "sandbox", "slots", "units done"
+        id_column("node"),
+        "name",
+        "state",
+        id_column("owner"),
+        "source ip",
+        "sandbox",
+        "slots",
+        "units done",
     )
     for n in rows:
         table.add_row(

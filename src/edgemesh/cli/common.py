@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from rich.console import Console
+from rich.table import Column
 
 from edgemesh.client import ApiError
 from edgemesh.config import Settings
@@ -83,3 +85,18 @@ def reported_errors() -> Iterator[None]:
     except EdgemeshError as exc:
         errors.print(f"[red]error:[/red] {exc.detail}")
         raise typer.Exit(2 if exc.status < 500 else 1) from exc
+    except httpx.TransportError as exc:
+        errors.print(f"[red]error:[/red] cannot reach {_target(exc)}: {exc}")
+        raise typer.Exit(1) from exc
+
+
+def _target(exc: httpx.TransportError) -> str:
+    try:
+        return str(exc.request.url.copy_with(query=None))
+    except RuntimeError:
+        return "the site"
+
+
+def id_column(header: str) -> Column:
+    """A table column for identifiers, which must never be cut short."""
+    return Column(header, no_wrap=True, min_width=16)

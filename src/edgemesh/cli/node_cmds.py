@@ -12,6 +12,7 @@ from edgemesh.cli.common import (
     CoordinatorOption,
     JsonOption,
     console,
+    id_column,
     print_json,
     reported_errors,
 )
@@ -37,9 +38,13 @@ def enroll(
         return
     console.print(f"node {credential['node']['node_id']} enrolled as {name}")
     console.print("registration token (shown once, keep it secret):", highlight=False)
-    console.print(f"  {credential['token']}", highlight=False, markup=False)
+    console.print(
+        f"  {credential['token']}", highlight=False, markup=False, soft_wrap=True
+    )
     console.print("start the worker on that machine with:")
-    console.print(f"  {credential['command']}", highlight=False, markup=False)
+    console.print(
+        f"  {credential['command']}", highlight=False, markup=False, soft_wrap=True
+    )
 
 
 @app.command("list")
@@ -55,7 +60,13 @@ def list_nodes(
         print_json(rows)
         return
     table = Table(
-        "node", "name", "state", "last heartbeat", "sandbox", "units done", "earned"
+        id_column("node"),
+        "name",
+        "state",
+        "last heartbeat",
+        "sandbox",
+        "units done",
+        "earned",
     )
     for n in rows:
         table.add_row(

@@ -6,6 +6,7 @@ import os
 import signal
 from typing import Annotated, Any
 
+import httpx
 import typer
 
 from edgemesh.cli.common import CoordinatorOption, errors
@@ -68,4 +69,7 @@ def worker(
     except WorkerStopped as exc:
         errors.print(f"[red]error:[/red] the coordinator refused this node: {exc}")
         raise typer.Exit(3) from exc
+    except httpx.TransportError as exc:
+        errors.print(f"[red]error:[/red] cannot reach {coordinator}: {exc}")
+        raise typer.Exit(4) from exc
     log.info("worker_stopped", node_id=runtime.node_id)

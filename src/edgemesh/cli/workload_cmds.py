@@ -16,6 +16,7 @@ from edgemesh.cli.common import (
     JsonOption,
     console,
     errors,
+    id_column,
     print_json,
     reported_errors,
 )
@@ -110,7 +111,7 @@ def status(
         _show_workload(views[0])
         return
     table = Table(
-        "workload",
+        id_column("workload"),
         "name",
         "kind",
         "state",
@@ -147,7 +148,9 @@ def results(
     if as_json:
         print_json(units)
         return
-    table = Table("unit", "task", "state", "verdict", "exit", "wall ms", "node")
+    table = Table(
+        "unit", "task", "state", "verdict", "exit", "wall ms", id_column("node")
+    )
     for u in units:
         r = u["result"] or {}
         table.add_row(

@@ -32,9 +32,13 @@ SERVICES: dict[str, tuple[AppFactory, str]] = {
 
 def open_database(settings: Settings) -> Database:
     """Create the data directory, migrate the database and connect to it."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The database holds every account and balance: only the site may read it.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     url = settings.resolved_database_url()
     migrate.upgrade(url)
+    database_file = settings.data_dir / "edgemesh.db"
+    if url.startswith("sqlite") and database_file.exists():
+        database_file.chmod(0o600)
     return Database(url)
 
 

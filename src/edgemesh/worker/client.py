@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 from tenacity import (
+    RetryCallState,
     retry,
     retry_if_exception,
     stop_after_delay,
@@ -13,6 +14,9 @@ from tenacity import (
 )
 
 from edgemesh import __version__
+from edgemesh.logs import get_logger
+
+log = get_logger(__name__)
 
 
 class CoordinatorRefused(Exception):
@@ -23,6 +27,15 @@ class CoordinatorRefused(Exception):
         self.status = status
         self.code = code
         self.detail = detail
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning(
+        "coordinator_unreachable",
+        attempt=state.attempt_number,
+        error=str(error) or type(error).__name__,
+    )
 
 
 def _transient(exc: BaseException) -> bool:
@@ -54,6 +67,7 @@ class WorkerClient:
             retry=retry_if_exception(_transient),
             wait=wait_exponential_jitter(initial=0.2, max=5.0),
             stop=stop_after_delay(self._give_up_after),
+            before_sleep=_log_retry,
             reraise=True,
         )
         def attempt() -> dict[str, Any]:
