@@ -227,14 +227,25 @@ def test_output_flood_is_capped(sandbox: Sandbox) -> None:
     assert 0 < len(outcome.stdout) <= limits.output_bytes
 
 
-def test_sleep_past_the_wall_is_killed(sandbox: Sandbox) -> None:
-    limits = Limits(wall_seconds=1)
+def test_sleep_past_the_wall_is_killed_with_everything_it_started(
+    sandbox: Sandbox,
+) -> None:
+    marker = f"leftover_{uuid.uuid4().hex}"
+    source = (
+        "import os, subprocess, sys, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        f"    os.execv(sys.executable, [sys.executable, '-c', "
+        f"'import time; time.sleep(60)', '{marker}'])\n"
+        "time.sleep(30)\n"
+    )
 
-    outcome = run(sandbox, "import time\ntime.sleep(30)\n", limits=limits)
+    outcome = run(sandbox, source, limits=Limits(wall_seconds=1))
 
     assert outcome.limit_hit == "wall"
     assert outcome.exit_status is None
     assert outcome.wall_ms < 2500
+    assert _live_processes_mentioning(marker) == []
 
 
 def test_environment_is_cleared(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,6 @@ class Sandbox:
         self.kind = kind
         self.interpreter = interpreter or sys.executable
         self._as_root = os.geteuid() == 0
-        self._kill = shutil.which("kill")
         self._launcher = Launcher(kind, self.interpreter, as_root=self._as_root)
 
     def run(
@@ -52,15 +50,12 @@ class Sandbox:
         try:
             with work_dir(paths, owner=uid) as workdir:
                 launch = self._launcher.launch(workdir, argv, limits, uid)
-                finished = supervise(
-                    launch, limits=limits, stdin=stdin, kill=self._kill
-                )
+                finished = supervise(launch, limits=limits, stdin=stdin, uid=uid)
         finally:
             if uid is not None:
-                # Zombies count against RLIMIT_NPROC until reaped, and without a
-                # pid namespace a container's init may take its time doing that.
-                clean = self.kind != "rlimits" or uid not in uids.in_use()
-                uids.pool.release(uid, clean=clean)
+                # Zombies count against RLIMIT_NPROC until reaped, and a
+                # container's init may take its time doing that.
+                uids.pool.release(uid, clean=uid not in uids.in_use())
 
         outcome = Outcome(
             exit_status=finished.status,

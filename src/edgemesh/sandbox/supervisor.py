@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from edgemesh.sandbox.launch import Launch
 from edgemesh.sandbox.limits import Limits
+from edgemesh.sandbox.uids import kill_everything_of
 from edgemesh.sandbox.workdir import stdin_file
 
 _READ_CHUNK = 65536
@@ -39,7 +40,7 @@ class Finished:
 
 
 def supervise(
-    launch: Launch, *, limits: Limits, stdin: bytes, kill: str | None
+    launch: Launch, *, limits: Limits, stdin: bytes, uid: int | None
 ) -> Finished:
     """Start launch, feed it stdin, collect capped output, enforce the wall."""
     deadline = time.monotonic() + limits.wall_seconds
@@ -69,7 +70,7 @@ def supervise(
             proc.stderr.fileno(),
             limits=limits,
             deadline=deadline,
-            end=lambda: _kill_leftovers(proc.pid, launch.user, kill),
+            end=lambda: _kill_leftovers(proc.pid, uid),
         )
 
 
@@ -163,23 +164,13 @@ def _watch(
     )
 
 
-def _kill_leftovers(pgid: int, user: int | None, kill: str | None) -> None:
-    """Kill the run's process group and, for a run as its own uid, all it owns."""
+def _kill_leftovers(pgid: int, uid: int | None) -> None:
+    """Kill the run's process group and everything its own uid still runs."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
 
-    # bwrap and unshare end the whole pid namespace with its first process and
-    # drop to the uid inside it; only a plain rlimits run is started as user,
-    # and it can setsid() away from its group.
-    if user is not None and kill is not None:
-        subprocess.run(
-            [kill, "-9", "-1"],
-            user=user,
-            group=user,
-            extra_groups=[],
-            env={},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
+    # The program may have left its group (setsid), and under bwrap it is
+    # the init of its pid namespace, whose death signal a uid change cleared:
+    # only the uid it runs as is sure to find it.
+    if uid is not None:
+        kill_everything_of(uid)

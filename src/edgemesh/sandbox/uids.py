@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from edgemesh.errors import SandboxUnavailable
 _BASE = 2_000_000_000
 _COUNT = 1024
 _LOCKS = Path("/run/edgemesh-sandbox")
+_KILL = shutil.which("kill") or "/bin/kill"
 
 
 class UidPool:
@@ -39,6 +42,9 @@ class UidPool:
             for slot in range(_COUNT):
                 if slot not in self._claimed and _lock_slot(slot):
                     self._claimed.add(slot)
+                    # A free lock with processes behind it: a worker died
+                    # mid-run and left its sandbox running.
+                    kill_everything_of(_BASE + slot)
                     return _BASE + slot
         raise SandboxUnavailable("every sandbox uid on this host is in use")
 
@@ -58,6 +64,23 @@ def in_use() -> set[int]:
             except FileNotFoundError:
                 continue
     return uids
+
+
+def kill_everything_of(uid: int) -> None:
+    """SIGKILL every process `uid` owns, as that uid, so nothing else is hit."""
+    # kill(-1) from inside the uid reaches all its processes in one sweep,
+    # which a fork bomb can't outrun the way it outruns a scan of /proc.
+    subprocess.run(
+        [_KILL, "-9", "-1"],
+        user=uid,
+        group=uid,
+        extra_groups=[],
+        env={},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
 
 
 def _lock_slot(slot: int) -> bool:
