@@ -7,9 +7,11 @@ postings, and `reconcile` recomputes every balance from the postings.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -66,63 +68,94 @@ def format_credits(amount_mc: int) -> str:
     return f"{sign}{whole}.{frac:03d}"
 
 
-def _locked_accounts(
-    session: Session, keys: set[tuple[str, str]]
-) -> dict[tuple[str, str], CreditAccount]:
-    """The credit accounts for `keys`, created if new, locked in id order."""
+_ACCOUNTS = cast(Table, CreditAccount.__table__)
+_ENTRIES = cast(Table, JournalEntry.__table__)
+_POSTINGS = cast(Table, JournalPosting.__table__)
+
+# Built once with bound parameters, so SQLAlchemy compiles each of them once.
+_FIND_ACCOUNT = select(_ACCOUNTS.c.id).where(
+    _ACCOUNTS.c.kind == bindparam("kind"), _ACCOUNTS.c.owner_id == bindparam("owner")
+)
+_ADD_TO_BALANCE = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.id == bindparam("account"))
+    .values(balance_mc=_ACCOUNTS.c.balance_mc + bindparam("amount"))
+    .returning(_ACCOUNTS.c.balance_mc)
+)
+_ADD_POSTING = insert(_POSTINGS)
+
+
+@functools.cache
+def _insert_ignoring_duplicates(dialect: str, table: Table, *keys: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, for this dialect."""
+    insert_for = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert_for(table)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(table.c.id)
+    )
+
+
+def _account_id(session: Session, kind: str, owner_id: str) -> int:
+    """The id of a credit account, created on first use."""
+    found = session.scalar(_FIND_ACCOUNT, {"kind": kind, "owner": owner_id})
+    if found is not None:
+        return int(found)
+
+    # A concurrent transaction may be creating the same account: let it win.
     dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    # Create missing accounts without racing a concurrent creator.
     session.execute(
-        insert(CreditAccount)
-        .values([{"kind": k, "owner_id": o, "balance_mc": 0} for k, o in sorted(keys)])
-        .on_conflict_do_nothing(index_elements=["kind", "owner_id"])
+        _insert_ignoring_duplicates(dialect, _ACCOUNTS, "kind", "owner_id"),
+        {"kind": kind, "owner_id": owner_id, "balance_mc": 0},
     )
-    wanted = tuple_(CreditAccount.kind, CreditAccount.owner_id).in_(sorted(keys))
-    rows = session.scalars(
-        select(CreditAccount).where(wanted).order_by(CreditAccount.id).with_for_update()
-    )
-    return {(a.kind, a.owner_id): a for a in rows}
+    created = session.scalar(_FIND_ACCOUNT, {"kind": kind, "owner": owner_id})
+    assert created is not None
+    return int(created)
 
 
 def post(
     session: Session, *, kind: str, reference: str, moves: list[Move], memo: str = ""
 ) -> bool:
     """Record one balanced entry; False if `(kind, reference)` was posted before."""
-    if sum(m.amount_mc for m in moves) != 0:
-        raise InvalidInput(f"journal entry {kind}:{reference} does not balance")
     if any(type(m.amount_mc) is not int for m in moves):
         raise InvalidInput("journal amounts are integer milli-credits")
-    existing = session.scalar(
-        select(JournalEntry.id).where(
-            JournalEntry.kind == kind, JournalEntry.reference == reference
-        )
+    if sum(m.amount_mc for m in moves) != 0:
+        raise InvalidInput(f"journal entry {kind}:{reference} does not balance")
+
+    # The entry's unique (kind, reference) makes posting twice a no-op, even
+    # when two transactions try at once.
+    dialect = session.get_bind().dialect.name
+    entry_id = session.scalar(
+        _insert_ignoring_duplicates(dialect, _ENTRIES, "kind", "reference"),
+        {"kind": kind, "reference": reference, "memo": memo, "created_at": clock.now()},
     )
-    if existing is not None:
+    if entry_id is None:
         return False
 
-    locked = _locked_accounts(session, {(m.kind, m.owner_id) for m in moves})
-
-    entry = JournalEntry(
-        kind=kind, reference=reference, memo=memo, created_at=clock.now()
-    )
-    session.add(entry)
-    session.flush()
-    for move in moves:
-        account = locked[(move.kind, move.owner_id)]
-        account.balance_mc += move.amount_mc
-        if account.balance_mc < 0 and account.kind not in MAY_GO_NEGATIVE:
-            raise InsufficientCredits(
-                f"{account.kind} of {account.owner_id} would fall to "
-                f"{format_credits(account.balance_mc)} credits"
-            )
-        session.add(
-            JournalPosting(
-                entry_id=entry.id,
-                credit_account_id=account.id,
-                amount_mc=move.amount_mc,
-            )
+    ids = {m: _account_id(session, m.kind, m.owner_id) for m in moves}
+    # Updating in id order takes the row locks in one order everywhere, so
+    # concurrent entries cannot deadlock.
+    for move in sorted(moves, key=ids.__getitem__):
+        balance_after = session.scalar(
+            _ADD_TO_BALANCE, {"account": ids[move], "amount": move.amount_mc}
         )
+        assert balance_after is not None
+        if balance_after < 0 and move.kind not in MAY_GO_NEGATIVE:
+            raise InsufficientCredits(
+                f"{move.kind} of {move.owner_id} would fall to "
+                f"{format_credits(balance_after)} credits"
+            )
+    session.execute(
+        _ADD_POSTING,
+        [
+            {
+                "entry_id": entry_id,
+                "credit_account_id": ids[m],
+                "amount_mc": m.amount_mc,
+            }
+            for m in moves
+        ],
+    )
     return True
 
 

@@ -70,7 +70,9 @@ def supervise(
             proc.stderr.fileno(),
             limits=limits,
             deadline=deadline,
-            end=lambda: _kill_leftovers(proc.pid, uid),
+            end=lambda killed: _kill_leftovers(
+                proc.pid, uid, sweep=killed or launch.user is not None
+            ),
         )
 
 
@@ -106,7 +108,7 @@ def _watch(
     *,
     limits: Limits,
     deadline: float,
-    end: Callable[[], None],
+    end: Callable[[bool], None],
 ) -> Finished:
     """Capture output until the program and its streams end, a cap or the wall."""
     captured = {out: bytearray(), err: bytearray()}
@@ -132,7 +134,7 @@ def _watch(
                     until = time.monotonic() + _DRAIN_SECONDS
                     # The leader is a zombie until reaped, so its group id
                     # can't have been reused: this only hits its leftovers.
-                    end()
+                    end(False)
                     continue
                 chunk = os.read(fd, _READ_CHUNK)
                 if not chunk:
@@ -149,7 +151,7 @@ def _watch(
                 break
     finally:
         if not exited:
-            end()
+            end(True)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = code = os.waitstatus_to_exitcode(status)
         os.close(pidfd)
@@ -164,13 +166,14 @@ def _watch(
     )
 
 
-def _kill_leftovers(pgid: int, uid: int | None) -> None:
-    """Kill the run's process group and everything its own uid still runs."""
+def _kill_leftovers(pgid: int, uid: int | None, *, sweep: bool) -> None:
+    """Kill the run's process group and, if `sweep`, all its own uid still runs."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
 
-    # The program may have left its group (setsid), and under bwrap it is
-    # the init of its pid namespace, whose death signal a uid change cleared:
-    # only the uid it runs as is sure to find it.
-    if uid is not None:
+    # A program that exits on its own under bwrap or unshare takes its pid
+    # namespace with it. One we killed may live on: it left our group
+    # (setsid), and bwrap's death signal was cleared by the uid change. A
+    # plain rlimits run has no namespace at all. The uid finds them all.
+    if sweep and uid is not None:
         kill_everything_of(uid)
