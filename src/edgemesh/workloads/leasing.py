@@ -142,11 +142,8 @@ def pull(session: Session, node: Node, *, want: int, policy: Policy) -> list[Gra
     ).all()
     now = clock.now()
     deadline = now + timedelta(seconds=policy.lease_seconds)
-    grants = []
-    for unit in units:
-        unit.state = lc.UNIT.next_state(unit.state, "lease")
-        unit.attempts += 1
-        lease = Lease(
+    leases = [
+        Lease(
             unit_id=unit.id,
             node_id=node.id,
             state=lc.ACTIVE,
@@ -154,8 +151,14 @@ def pull(session: Session, node: Node, *, want: int, policy: Policy) -> list[Gra
             deadline=deadline,
             ended_at=None,
         )
-        session.add(lease)
-        session.flush()
+        for unit in units
+    ]
+    session.add_all(leases)
+    session.flush()  # one batched INSERT gives every lease its id
+    grants = []
+    for unit, lease in zip(units, leases, strict=True):
+        unit.state = lc.UNIT.next_state(unit.state, "lease")
+        unit.attempts += 1
         unit.lease_id = lease.id
         grants.append(
             Grant(unit_id=unit.id, lease_id=lease.id, deadline=deadline, spec=unit.spec)
@@ -198,13 +201,18 @@ def accept_result(
     session: Session, node: Node, *, lease_id: int, result: UnitResult, policy: Policy
 ) -> Acceptance:
     """Take a worker's result for a lease it holds; posting twice is harmless."""
-    lease = session.get(Lease, lease_id, with_for_update=True)
-    if lease is None:
+    row = session.execute(
+        select(Lease, Unit, Workload)
+        .join(Unit, Unit.id == Lease.unit_id)
+        .join(Workload, Workload.id == Unit.workload_id)
+        .where(Lease.id == lease_id)
+        .with_for_update(of=[Lease, Unit])
+    ).one_or_none()
+    if row is None:
         raise NotFound(f"no lease {lease_id}")
+    lease, unit, workload = row
     if lease.node_id != node.id:
         raise LeaseNotHeld(f"lease {lease_id} is not held by node {node.id}")
-    unit = session.get(Unit, lease.unit_id, with_for_update=True)
-    assert unit is not None
 
     if lease.state == lc.COMPLETED:
         return Acceptance(unit_id=unit.id, state=unit.state, duplicate=True)
@@ -223,7 +231,6 @@ def accept_result(
     unit.result = result.model_dump(mode="json")
     unit.node_id = node.id
     unit.finished_at = lease.ended_at
-    workload = _workload_of(session, unit)
     journal.capture(
         session,
         payer_id=workload.owner_id,
