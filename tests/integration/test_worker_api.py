@@ -305,3 +305,30 @@ def test_openapi_declares_bearer_auth_and_error_bodies(mesh: Mesh) -> None:
     assert "bearer" in schema["components"]["securitySchemes"]
     assert submit["security"] == [{"bearer": []}]
     assert "ErrorBody" in str(submit["responses"]["402"])
+
+
+def test_results_in_a_batch_are_taken_or_refused_one_by_one(mesh: Mesh) -> None:
+    holder, _ = mesh.active_worker("holder")
+    other, _ = mesh.active_worker("other")
+    mesh.user.submit(code_workload("pair", 2))
+    mine = holder.pull(1)[0]
+    theirs = other.pull(1)[0]
+    result = {"status": "passed", "verdict": "passed"}
+
+    response = holder.post(
+        "results/batch",
+        {
+            "results": [
+                {"lease_id": mine["lease_id"], "result": result},
+                {"lease_id": theirs["lease_id"], "result": result},
+                {"lease_id": mine["lease_id"], "result": result},
+            ]
+        },
+    )
+
+    first, stolen, again = response.json()["results"]
+    assert first["ack"]["duplicate"] is False and first["error"] is None
+    assert stolen["ack"] is None and stolen["error"]["error"] == "lease_not_held"
+    assert again["ack"]["duplicate"] is True
+    assert mine["workload_id"] == theirs["workload_id"]
+    assert mesh.contributor.wallet()["available_mc"] == 900

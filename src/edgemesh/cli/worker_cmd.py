@@ -31,6 +31,15 @@ def worker(
     slots: Annotated[
         int, typer.Option("--slots", min=1, max=256, help="Units to run at once.")
     ] = max(1, os.cpu_count() or 1),
+    batch: Annotated[
+        int,
+        typer.Option(
+            "--batch",
+            min=1,
+            max=64,
+            help="HumanEval samples of one workload graded per sandbox.",
+        ),
+    ] = 8,
     sandbox: Annotated[
         str,
         typer.Option(
@@ -55,7 +64,11 @@ def worker(
 
     runtime = Worker(
         WorkerOptions(
-            coordinator_url=coordinator, token=token, slots=slots, sandbox=box
+            coordinator_url=coordinator,
+            token=token,
+            slots=slots,
+            sandbox=box,
+            batch=batch,
         )
     )
 

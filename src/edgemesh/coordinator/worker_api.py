@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from edgemesh.coordinator.state import CoordinatorState
+from edgemesh.errors import LeaseExpired, LeaseNotHeld, NotFound
 from edgemesh.http.auth import bearer, source_ip, token_scheme
-from edgemesh.http.schemas import ERROR_RESPONSES, Label, RowId
+from edgemesh.http.schemas import ERROR_RESPONSES, ErrorBody, Label, RowId
 from edgemesh.nodes import registry
 from edgemesh.workloads import leasing
 from edgemesh.workloads.specs import UnitResult
@@ -37,6 +38,7 @@ class Registration(_Body):
         default_factory=lambda: ["python"], max_length=16
     )
     memory_mb: int = Field(default=0, strict=True, ge=0, le=2**40)
+    batch: int = Field(default=1, strict=True, ge=1, le=64)
 
 
 class NodeStatus(_Body):
@@ -64,6 +66,7 @@ class LeasedUnit(_Body):
 
     unit_id: int
     lease_id: int
+    workload_id: str
     deadline: datetime
     spec: dict[str, Any]
 
@@ -89,6 +92,26 @@ class ResultAck(_Body):
     duplicate: bool
 
 
+class ResultBatch(_Body):
+    """Several results at once, each for a lease the worker holds."""
+
+    results: list[ResultPost] = Field(min_length=1, max_length=256)
+
+
+class BatchItemAck(_Body):
+    """How one result of a batch was taken, or why it was refused."""
+
+    lease_id: int
+    ack: ResultAck | None = None
+    error: ErrorBody | None = None
+
+
+class BatchAck(_Body):
+    """One answer per result, in the order they were sent."""
+
+    results: list[BatchItemAck]
+
+
 def _state(request: Request) -> CoordinatorState:
     state: CoordinatorState = request.app.state.coordinator
     return state
@@ -110,7 +133,11 @@ def register(body: Registration, request: Request) -> NodeStatus:
         sandbox_kind=body.sandbox_kind,
         runtime_version=body.runtime_version,
         slots=body.slots,
-        capabilities={"languages": body.languages, "memory_mb": body.memory_mb},
+        capabilities={
+            "languages": body.languages,
+            "memory_mb": body.memory_mb,
+            "batch": body.batch,
+        },
     )
     with state.db.transaction() as session:
         node = registry.node_for_token(session, bearer(request), lock=True)
@@ -140,17 +167,20 @@ def pull(body: PullRequest, request: Request) -> PullResponse:
     return PullResponse(
         units=[
             LeasedUnit(
-                unit_id=g.unit_id, lease_id=g.lease_id, deadline=g.deadline, spec=g.spec
+                unit_id=g.unit_id,
+                lease_id=g.lease_id,
+                workload_id=g.workload_id,
+                deadline=g.deadline,
+                spec=g.spec,
             )
             for g in grants
         ]
     )
 
 
-@router.post("/results")
-def post_result(body: ResultPost, request: Request) -> ResultAck:
-    """Report the result of a leased unit; the same post twice counts once."""
-    state = _state(request)
+def _take_result(
+    state: CoordinatorState, request: Request, body: ResultPost
+) -> ResultAck:
     with state.db.transaction() as session:
         node = registry.node_for_token(session, bearer(request))
         ack = leasing.accept_result(
@@ -163,3 +193,25 @@ def post_result(body: ResultPost, request: Request) -> ResultAck:
     if not ack.duplicate:
         state.metrics.results.labels(status=body.result.status).inc()
     return ResultAck(unit_id=ack.unit_id, state=ack.state, duplicate=ack.duplicate)
+
+
+@router.post("/results")
+def post_result(body: ResultPost, request: Request) -> ResultAck:
+    """Report the result of a leased unit; the same post twice counts once."""
+    return _take_result(_state(request), request, body)
+
+
+@router.post("/results/batch")
+def post_results(body: ResultBatch, request: Request) -> BatchAck:
+    """Report several results; each is taken, or refused, on its own."""
+    state = _state(request)
+    items = []
+    for result in body.results:
+        try:
+            ack = _take_result(state, request, result)
+        except (LeaseNotHeld, LeaseExpired, NotFound) as exc:
+            error = ErrorBody(error=exc.code, detail=exc.detail)
+            items.append(BatchItemAck(lease_id=result.lease_id, error=error))
+            continue
+        items.append(BatchItemAck(lease_id=result.lease_id, ack=ack))
+    return BatchAck(results=items)

