@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from edgemesh.accounts import directory
 from edgemesh.accounts.lifecycle import Role
 from edgemesh.cli.common import (
     ApiKeyOption,
@@ -23,8 +22,10 @@ from edgemesh.cli.common import (
     settings_for,
 )
 from edgemesh.client import SiteClient
-from edgemesh.credits import journal
-from edgemesh.site.services import open_database
+from edgemesh.credits.amounts import MC_PER_CREDIT, format_credits
+
+# The database and the services are imported inside the commands that use
+# them: every `edgemesh worker` start would otherwise pay for them.
 
 app = typer.Typer(
     help="Operator commands: accounts, credits and node approvals.",
@@ -46,6 +47,9 @@ def create_user(
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an account directly in the site's database and print its API key."""
+    from edgemesh.accounts import directory
+    from edgemesh.site.services import open_database
+
     settings = settings_for(data_dir, database_url)
     db = open_database(settings)
     with reported_errors(), db.transaction() as session:
@@ -74,6 +78,10 @@ def grant(
     database_url: DatabaseOption = None,
 ) -> None:
     """Mint credits into an account's wallet, directly in the site's database."""
+    from edgemesh.accounts import directory
+    from edgemesh.credits import journal
+    from edgemesh.site.services import open_database
+
     settings = settings_for(data_dir, database_url)
     db = open_database(settings)
     with reported_errors(), db.transaction() as session:
@@ -81,15 +89,13 @@ def grant(
         journal.grant(
             session,
             account_id=account.id,
-            amount_mc=credits * journal.MC_PER_CREDIT,
+            amount_mc=credits * MC_PER_CREDIT,
             reference=reference or uuid.uuid4().hex,
             memo="granted by admin CLI",
         )
         available = journal.balances(session, account.id).available_mc
     db.dispose()
-    console.print(
-        f"{account.email} now has {journal.format_credits(available)} credits"
-    )
+    console.print(f"{account.email} now has {format_credits(available)} credits")
 
 
 @app.command("nodes")

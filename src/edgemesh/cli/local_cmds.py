@@ -9,7 +9,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import (
@@ -29,11 +29,13 @@ from edgemesh.cli.common import (
     settings_for,
 )
 from edgemesh.client import SiteClient
-from edgemesh.credits.journal import format_credits
+from edgemesh.credits.amounts import format_credits
 from edgemesh.evaluation import grading
 from edgemesh.evaluation.samples import Sample, load_problems, read_samples
 from edgemesh.logs import configure_logging
-from edgemesh.site.local import LocalSite
+
+if TYPE_CHECKING:
+    from edgemesh.site.local import LocalSite
 
 WorkersOption = Annotated[
     int, typer.Option("--workers", min=1, max=64, help="Worker processes to start.")
@@ -59,6 +61,9 @@ def local_site(
     data_dir: Path | None, *, workers: int, slots: int | None, units: int
 ) -> Iterator[LocalSite]:
     """A fresh embedded site with `workers` approved worker processes."""
+    # Loaded here, not at start-up: a worker process never needs the site.
+    from edgemesh.site.local import LocalSite
+
     scratch = None if data_dir else Path(tempfile.mkdtemp(prefix="edgemesh-"))
     settings = settings_for(data_dir or scratch, None)
     site = LocalSite(

@@ -9,7 +9,7 @@ import typer
 
 from edgemesh.cli.common import DatabaseOption, DataDirOption, console, settings_for
 from edgemesh.logs import configure_logging
-from edgemesh.site.services import SERVICES, prepare, write_site_file
+from edgemesh.site import ALL_IN_ONE
 
 HostOption = Annotated[
     str | None,
@@ -23,6 +23,8 @@ def _serve(
     database_url: DatabaseOption,
     host: str | None,
 ) -> None:
+    from edgemesh.site.services import prepare, write_site_file
+
     configure_logging()
     settings = settings_for(data_dir, database_url, host=host)
     site = prepare(settings, services=names)
@@ -45,7 +47,7 @@ def up(
     host: HostOption = None,
 ) -> None:
     """Run the site's services in one process until stopped (Ctrl-C)."""
-    _serve(list(SERVICES), data_dir, database_url, host)
+    _serve(list(ALL_IN_ONE), data_dir, database_url, host)
 
 
 def coordinator(

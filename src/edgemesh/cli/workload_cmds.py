@@ -21,7 +21,7 @@ from edgemesh.cli.common import (
     reported_errors,
 )
 from edgemesh.client import SiteClient
-from edgemesh.credits.journal import format_credits
+from edgemesh.credits.amounts import format_credits
 
 DEFAULT_COORDINATOR = "http://127.0.0.1:4301"
 

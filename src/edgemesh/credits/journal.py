@@ -17,10 +17,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from edgemesh import clock
+from edgemesh.credits.amounts import format_credits
 from edgemesh.db.models import CreditAccount, JournalEntry, JournalPosting
 from edgemesh.errors import InsufficientCredits, InvalidInput
 
-MC_PER_CREDIT = 1000
 SITE = "site"
 
 WALLET = "wallet"
@@ -59,13 +59,6 @@ class Drift:
     owner_id: str
     stored_mc: int
     journal_mc: int
-
-
-def format_credits(amount_mc: int) -> str:
-    """Milli-credits as a human figure, e.g. 1234 -> '1.234'."""
-    sign = "-" if amount_mc < 0 else ""
-    whole, frac = divmod(abs(amount_mc), MC_PER_CREDIT)
-    return f"{sign}{whole}.{frac:03d}"
 
 
 _ACCOUNTS = cast(Table, CreditAccount.__table__)

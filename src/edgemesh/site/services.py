@@ -19,6 +19,7 @@ from edgemesh.coordinator.app import create_coordinator
 from edgemesh.db import migrate
 from edgemesh.db.engine import Database
 from edgemesh.logs import get_logger
+from edgemesh.site import ALL_IN_ONE
 
 log = get_logger(__name__)
 
@@ -28,6 +29,7 @@ SERVICES: dict[str, tuple[AppFactory, str]] = {
     "coordinator": (create_coordinator, "coordinator_port"),
     "control-plane": (create_control_plane, "control_plane_port"),
 }
+assert tuple(SERVICES) == ALL_IN_ONE, "every all-in-one service has a factory"
 
 
 def open_database(settings: Settings) -> Database:
