@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -20,37 +19,6 @@ router = APIRouter(prefix="/v1", tags=["workloads"], responses=ERROR_RESPONSES)
 user = require_roles(Role.USER)
 
 
-class WorkloadView(BaseModel):
-    """A workload and its progress."""
-
-    model_config = ConfigDict(frozen=True)
-
-    workload_id: str
-    name: str
-    kind: str
-    state: str
-    unit_count: int
-    queued: int
-    leased: int
-    done: int
-    failed: int
-    passed: int
-    unit_price_mc: int
-    charged_mc: int
-    created_at: datetime
-    finished_at: datetime | None
-
-
-class QuoteView(BaseModel):
-    """The price of a submission before it is made."""
-
-    model_config = ConfigDict(frozen=True)
-
-    unit_count: int
-    unit_price_mc: int
-    total_mc: int
-
-
 class UnitsPage(BaseModel):
     """A page of a workload's units."""
 
@@ -66,23 +34,15 @@ def _state(request: Request) -> CoordinatorState:
     return state
 
 
-def _view(progress: sub.Progress) -> WorkloadView:
-    return WorkloadView(**progress.__dict__)
-
-
 @router.get("/quote")
-def get_quote(request: Request, units: int = Query(ge=1, le=10**9)) -> QuoteView:
+def get_quote(request: Request, units: int = Query(ge=1, le=10**9)) -> sub.Quote:
     """What `units` units would cost now."""
     settings = _state(request).settings
     if units > settings.max_units_per_workload:
         raise InvalidInput(
             f"a workload may have at most {settings.max_units_per_workload} units"
         )
-    price = settings.unit_price_mc
-    q = sub.quote(units, unit_price_mc=price)
-    return QuoteView(
-        unit_count=q.unit_count, unit_price_mc=q.unit_price_mc, total_mc=q.total_mc
-    )
+    return sub.quote(units, unit_price_mc=settings.unit_price_mc)
 
 
 @router.post("/workloads", status_code=201)
@@ -91,7 +51,7 @@ def submit_workload(
     request: Request,
     response: Response,
     principal: Principal = Depends(user),
-) -> WorkloadView:
+) -> sub.Progress:
     """Submit a workload; its price is held until its units finish."""
     state = _state(request)
     settings = state.settings
@@ -106,29 +66,28 @@ def submit_workload(
         )
         if not created:
             response.status_code = 200
-        return _view(sub.progress(session, workload))
+        return sub.progress(session, workload)
 
 
 @router.get("/workloads")
 def list_workloads(
     request: Request, principal: Principal = Depends(user)
-) -> list[WorkloadView]:
+) -> list[sub.Progress]:
     """The caller's newest workloads with their progress."""
     with _state(request).db.transaction() as session:
         return [
-            _view(sub.progress(session, w))
-            for w in sub.list_workloads(session, principal)
+            sub.progress(session, w) for w in sub.list_workloads(session, principal)
         ]
 
 
 @router.get("/workloads/{workload_id}")
 def get_workload(
     workload_id: str, request: Request, principal: Principal = Depends(user)
-) -> WorkloadView:
+) -> sub.Progress:
     """One of the caller's workloads with its progress."""
     with _state(request).db.transaction() as session:
         workload = sub.owned_workload(session, principal, workload_id)
-        return _view(sub.progress(session, workload))
+        return sub.progress(session, workload)
 
 
 @router.get("/workloads/{workload_id}/units")
