@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Print a PostgreSQL URL the tests can use as a superuser.
-# Uses the server on 127.0.0.1:5432 if one answers (trust auth, as on CI);
-# otherwise installs Debian's postgresql, starts it, and sets a password.
+# Print a PostgreSQL URL with which the tests can create and drop databases.
+# Uses the server on 127.0.0.1:5432 if it lets us in (trust auth, as on CI);
+# otherwise installs Debian's postgresql if needed, starts it, and creates a
+# role of our own (edgemesh_test) rather than touching anyone else's.
 set -euo pipefail
 
 as_root() {
@@ -19,9 +20,9 @@ PY
 }
 
 PYTHON=${PYTHON:-python3}
+ours="postgresql://edgemesh_test:edgemesh@127.0.0.1:5432/postgres"
 for url in "${EDGEMESH_TEST_PG_URL:-}" \
-           "postgresql://postgres@127.0.0.1:5432/postgres" \
-           "postgresql://postgres:edgemesh@127.0.0.1:5432/postgres"; do
+           "postgresql://postgres@127.0.0.1:5432/postgres" "$ours"; do
   if [ -n "$url" ] && answers "$url"; then echo "$url"; exit 0; fi
 done
 
@@ -35,10 +36,14 @@ if ! ls /etc/postgresql/"$version"/main >/dev/null 2>&1; then
   as_root pg_createcluster "$version" main >&2
 fi
 as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start >&2 || true
+create_role="DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'edgemesh_test') THEN
+    CREATE ROLE edgemesh_test LOGIN CREATEDB PASSWORD 'edgemesh';
+  END IF;
+END \$\$;"
 for _ in $(seq 1 30); do
-  as_root su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'edgemesh'\"" >/dev/null 2>&1 && break
+  echo "$create_role" | as_root su postgres -c "psql -q" >/dev/null 2>&1 && break
   sleep 1
 done
-url="postgresql://postgres:edgemesh@127.0.0.1:5432/postgres"
-answers "$url" || { echo "PostgreSQL did not come up" >&2; exit 1; }
-echo "$url"
+answers "$ours" || { echo "PostgreSQL did not come up" >&2; exit 1; }
+echo "$ours"
