@@ -24,11 +24,9 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT]
 
 
-def _result(
-    status: str, verdict: str, outcome: Outcome, sandbox: Sandbox
-) -> UnitResult:
+def _result(verdict: str, outcome: Outcome, sandbox: Sandbox) -> UnitResult:
     return UnitResult(
-        status="passed" if status == "passed" else "failed",
+        status="passed" if verdict == "passed" else "failed",
         verdict=verdict[:4096],
         exit_status=outcome.exit_status,
         stdout=_clip(outcome.stdout),
@@ -56,14 +54,14 @@ def _run_code(spec: CodeSpec, sandbox: Sandbox) -> UnitResult:
         files=files, argv=argv, limits=limits, stdin=spec.stdin.encode()
     )
     if outcome.ok:
-        return _result("passed", "passed", outcome, sandbox)
+        return _result("passed", outcome, sandbox)
     if outcome.limit_hit == "wall":
         verdict = "timed out"
     elif outcome.limit_hit:
         verdict = f"failed: {outcome.limit_hit} limit exceeded"
     else:
         verdict = f"failed: exit status {outcome.exit_status}"
-    return _result("failed", verdict, outcome, sandbox)
+    return _result(verdict, outcome, sandbox)
 
 
 def _grade_humaneval(specs: list[HumanEvalSpec], sandbox: Sandbox) -> list[UnitResult]:
@@ -78,12 +76,7 @@ def _grade_humaneval(specs: list[HumanEvalSpec], sandbox: Sandbox) -> list[UnitR
         for spec in specs
     ]
     graded = grade_batch(sandbox, samples, timeout=specs[0].timeout)
-    return [
-        _result(
-            "passed" if verdict == "passed" else "failed", verdict, outcome, sandbox
-        )
-        for verdict, outcome in graded
-    ]
+    return [_result(verdict, outcome, sandbox) for verdict, outcome in graded]
 
 
 def execute(specs: list[dict[str, Any]], sandbox: Sandbox) -> list[UnitResult]:

@@ -56,6 +56,12 @@ def _workload_of(session: Session, unit: Unit) -> Workload:
 
 
 def _finish_if_complete(session: Session, workload: Workload) -> None:
+    # Two last units finishing at once would each still see the other open
+    # and neither would finish the workload; the row lock makes the second
+    # look again after the first commits.
+    session.execute(
+        select(Workload.id).where(Workload.id == workload.id).with_for_update()
+    )
     open_units = session.scalar(
         select(
             exists().where(
