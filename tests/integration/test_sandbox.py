@@ -523,8 +523,10 @@ def test_a_sample_past_its_limits_does_not_harm_the_next(
     graded = grade_batch(sandbox, samples, timeout=1.0)
 
     verdicts = [verdict for verdict, _ in graded]
-    expected = ["failed: ", "passed", "timed out", "passed"]
-    assert verdicts == expected
+    # A loaded machine may page the hog in so slowly that the alarm comes
+    # first; either way it must not pass, and must not touch its neighbours.
+    assert verdicts[0] in ("failed: ", "timed out")
+    assert verdicts[1:] == ["passed", "timed out", "passed"]
     spun = graded[2][1]
     assert spun.limit_hit in ("cpu", "wall")
     assert spun.wall_ms < 3000
