@@ -17,7 +17,7 @@ from edgemesh.db.engine import Database
 from edgemesh.http.errors import install_error_handlers
 from edgemesh.http.health import health_router
 from edgemesh.logs import get_logger
-from edgemesh.workloads.leasing import expire_overdue
+from edgemesh.workloads.leasing import expire_lease, overdue_leases
 
 log = get_logger(__name__)
 
@@ -26,7 +26,14 @@ SWEEP_SECONDS = 1.0
 
 def _sweep_once(state: CoordinatorState) -> None:
     with state.db.transaction() as session:
-        expired = expire_overdue(session)
+        overdue = overdue_leases(session)
+
+    # One transaction per lease: a sweep never holds many locks at once, so
+    # it cannot deadlock with a worker posting a result for one of them.
+    expired = 0
+    for lease_id in overdue:
+        with state.db.transaction() as session:
+            expired += expire_lease(session, lease_id)
     if expired:
         state.metrics.leases_expired.inc(expired)
         log.info("leases_expired", count=expired)

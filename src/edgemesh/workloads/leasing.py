@@ -103,26 +103,43 @@ def _end_without_result(
     _finish_if_complete(session, workload)
 
 
-def expire_overdue(session: Session, *, now: datetime | None = None) -> int:
-    """Expire every active lease past its deadline; returns how many."""
+def overdue_leases(
+    session: Session, *, now: datetime | None = None, limit: int = 1000
+) -> list[int]:
+    """Ids of active leases past their deadline, oldest first."""
     now = now or clock.now()
-    leases = session.scalars(
-        select(Lease)
+    query = (
+        select(Lease.id)
         .where(Lease.state == lc.ACTIVE, Lease.deadline < now)
         .order_by(Lease.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def expire_lease(
+    session: Session, lease_id: int, *, now: datetime | None = None
+) -> bool:
+    """Expire one lease if it is still active and overdue; True if it was."""
+    now = now or clock.now()
+    lease = session.scalar(
+        select(Lease)
+        .where(Lease.id == lease_id, Lease.state == lc.ACTIVE, Lease.deadline < now)
         .with_for_update(skip_locked=True)
-    ).all()
-    for lease in leases:
-        unit = session.get(Unit, lease.unit_id, with_for_update=True)
-        assert unit is not None
-        _end_without_result(
-            session,
-            unit,
-            lease,
-            event="expire",
-            why=f"lease expired on node {lease.node_id}",
-        )
-    return len(leases)
+    )
+    if lease is None:
+        return False  # finished, renewed, or being handled right now
+
+    unit = session.get(Unit, lease.unit_id, with_for_update=True)
+    assert unit is not None
+    _end_without_result(
+        session,
+        unit,
+        lease,
+        event="expire",
+        why=f"lease expired on node {lease.node_id}",
+    )
+    return True
 
 
 def _active_lease_count(session: Session, node_id: str) -> int:
