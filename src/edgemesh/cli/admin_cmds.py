@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from typing import Annotated
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -24,6 +27,9 @@ from edgemesh.cli.common import (
 from edgemesh.client import SiteClient
 from edgemesh.credits.amounts import MC_PER_CREDIT, format_credits
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 # The database and the services are imported inside the commands that use
 # them: every `edgemesh worker` start would otherwise pay for them.
 
@@ -32,6 +38,21 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 DEFAULT_CONTROL_PLANE = "http://127.0.0.1:4303"
+
+
+@contextlib.contextmanager
+def _site_database(
+    data_dir: Path | None, database_url: str | None
+) -> Iterator[Session]:
+    """One transaction on the site's own database, migrated first if need be."""
+    from edgemesh.site.services import open_database
+
+    db = open_database(settings_for(data_dir, database_url))
+    try:
+        with db.transaction() as session:
+            yield session
+    finally:
+        db.dispose()
 
 
 @app.command("create-user")
@@ -48,16 +69,12 @@ def create_user(
 ) -> None:
     """Create an account directly in the site's database and print its API key."""
     from edgemesh.accounts import directory
-    from edgemesh.site.services import open_database
 
-    settings = settings_for(data_dir, database_url)
-    db = open_database(settings)
-    with reported_errors(), db.transaction() as session:
+    with reported_errors(), _site_database(data_dir, database_url) as session:
         account = directory.create_account(
             session, email=email, roles=set(role), password=password
         )
         key = directory.issue_api_key(session, account.id, name="created by admin CLI")
-    db.dispose()
     console.print(
         f"account {account.id} ({account.email}) with roles {', '.join(sorted(role))}"
     )
@@ -80,11 +97,8 @@ def grant(
     """Mint credits into an account's wallet, directly in the site's database."""
     from edgemesh.accounts import directory
     from edgemesh.credits import journal
-    from edgemesh.site.services import open_database
 
-    settings = settings_for(data_dir, database_url)
-    db = open_database(settings)
-    with reported_errors(), db.transaction() as session:
+    with reported_errors(), _site_database(data_dir, database_url) as session:
         account = directory.find_account(session, email)
         journal.grant(
             session,
@@ -94,7 +108,6 @@ def grant(
             memo="granted by admin CLI",
         )
         available = journal.balances(session, account.id).available_mc
-    db.dispose()
     console.print(f"{account.email} now has {format_credits(available)} credits")
 
 

@@ -76,9 +76,11 @@ def _finish_if_complete(session: Session, workload: Workload) -> None:
 
 
 def _end_without_result(
-    session: Session, unit: Unit, lease: Lease, *, event: str, why: str
+    session: Session, lease: Lease, *, event: str, why: str
 ) -> None:
     """A lease ended with no usable result: requeue the unit, or let it die."""
+    unit = session.get(Unit, lease.unit_id, with_for_update=True)
+    assert unit is not None, "leases always belong to a unit"
     lease.state = lc.LEASE.next_state(lease.state, event)
     lease.ended_at = clock.now()
     unit.lease_id = None
@@ -130,11 +132,8 @@ def expire_lease(
     if lease is None:
         return False  # finished, renewed, or being handled right now
 
-    unit = session.get(Unit, lease.unit_id, with_for_update=True)
-    assert unit is not None
     _end_without_result(
         session,
-        unit,
         lease,
         event="expire",
         why=f"lease expired on node {lease.node_id}",
@@ -217,11 +216,8 @@ def renew(session: Session, node: Node, *, running: set[int], policy: Policy) ->
             seconds=policy.lease_seconds / 3
         ):
             continue
-        unit = session.get(Unit, lease.unit_id, with_for_update=True)
-        assert unit is not None
         _end_without_result(
             session,
-            unit,
             lease,
             event="abandon",
             why=f"node {node.id} no longer runs it",
@@ -253,7 +249,7 @@ def accept_result(
         )
 
     if result.status == "error":
-        _end_without_result(session, unit, lease, event="abandon", why=result.verdict)
+        _end_without_result(session, lease, event="abandon", why=result.verdict)
         return Acceptance(unit_id=unit.id, state=unit.state, duplicate=False)
 
     lease.state = lc.LEASE.next_state(lease.state, "complete")
