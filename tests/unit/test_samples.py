@@ -65,3 +65,10 @@ def test_gzip_empty_missing_and_binary(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(SamplesError, match="not UTF-8"):
         read_samples(binary, PROBLEMS)
+
+
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "windows.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + (good() + "\r\n" + good() + "\r\n").encode())
+
+    assert [s.task_id for s in read_samples(path, PROBLEMS)] == ["HumanEval/0"] * 2

@@ -48,7 +48,8 @@ def _open_text(path: Path) -> list[str]:
     if path.suffix == ".gz":
         raw = gzip.decompress(raw)
     try:
-        return raw.decode("utf-8").splitlines()
+        # utf-8-sig: editors on some systems start the file with a BOM.
+        return raw.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
         raise SamplesError(f"{path}: not UTF-8 text ({exc})") from exc
 
