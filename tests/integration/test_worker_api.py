@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -332,3 +334,23 @@ def test_results_in_a_batch_are_taken_or_refused_one_by_one(mesh: Mesh) -> None:
     assert again["ack"]["duplicate"] is True
     assert mine["workload_id"] == theirs["workload_id"]
     assert mesh.contributor.wallet()["available_mc"] == 900
+
+
+def test_last_units_finishing_together_finish_the_workload(mesh: Mesh) -> None:
+    first, _ = mesh.active_worker("first")
+    second, _ = mesh.active_worker("second")
+    workload = mesh.user.submit(code_workload("race", 2))
+    leases = [first.pull(1)[0]["lease_id"], second.pull(1)[0]["lease_id"]]
+    start = threading.Barrier(2)
+
+    def report(worker: RawWorker, lease_id: int) -> int:
+        start.wait()
+        return worker.report(lease_id).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        codes = list(pool.map(report, [first, second], leases))
+
+    assert codes == [200, 200]
+    view = mesh.user.workload(workload["workload_id"])
+    assert (view["state"], view["done"]) == ("finished", 2)
+    assert mesh.contributor.wallet()["available_mc"] == 1800
