@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 
 REGISTRATION_TOKEN_PREFIX = "emr_"
@@ -27,8 +26,3 @@ def hash_secret(secret: str) -> str:
     brute-forced; a slow password hash would only slow every request.
     """
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def same_hash(a: str, b: str) -> bool:
-    """Compare two hashes in constant time."""
-    return hmac.compare_digest(a, b)

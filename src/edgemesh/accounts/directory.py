@@ -85,12 +85,6 @@ def roles_of(session: Session, account_id: str) -> frozenset[Role]:
     return frozenset(Role(r) for r in rows)
 
 
-def grant_role(session: Session, account_id: str, role: Role) -> None:
-    """Give an account one more role (a no-op if it has it already)."""
-    if role not in roles_of(session, account_id):
-        session.add(AccountRole(account_id=account_id, role=role.value))
-
-
 def issue_api_key(session: Session, account_id: str, name: str = "default") -> str:
     """Create an API key for the account and return it; it is not stored."""
     key = new_secret(API_KEY_PREFIX)

@@ -61,11 +61,6 @@ class Database:
         self.engine = make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    @property
-    def is_postgres(self) -> bool:
-        """True when the site stores its data in PostgreSQL."""
-        return self.engine.dialect.name == "postgresql"
-
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose writes commit together, or not at all."""

@@ -27,9 +27,6 @@ NODE = machine(
     },
 )
 
-# States whose worker may keep talking to the coordinator (heartbeat, results).
-CONNECTED = frozenset({PENDING, ACTIVE, DRAINING, ISOLATED})
-
 
 class NodeState(StrEnum):
     """Every state a node can be in, for filters and documentation."""
