@@ -19,7 +19,7 @@ from edgemesh.workloads.specs import UnitResult
 log = get_logger(__name__)
 
 IDLE_WAIT = (0.05, 1.0)
-PENDING_WAIT = 0.5
+PENDING_WAIT = 0.2
 
 
 class WorkerStopped(Exception):
@@ -48,6 +48,7 @@ class Worker:
         self.heartbeat_seconds = 10.0
         self._running: set[int] = set()
         self._busy = 0
+        self._pending_wait = PENDING_WAIT
         self._lock = threading.Lock()
         self._slot_freed = threading.Event()
         self._stop = threading.Event()
@@ -129,8 +130,11 @@ class Worker:
             self._slot_freed.set()
 
     def _await_approval(self) -> None:
-        if self._stop.wait(PENDING_WAIT):
+        # Quick at first, since an operator often approves right away; then
+        # no chattier than a heartbeat, for a node that waits for hours.
+        if self._stop.wait(self._pending_wait):
             return
+        self._pending_wait = min(self._pending_wait * 2, self.heartbeat_seconds)
         try:
             self._apply_status(self.client.call("heartbeat", {"running": []}))
         except CoordinatorRefused as exc:
