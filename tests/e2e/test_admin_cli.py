@@ -8,58 +8,22 @@ from pathlib import Path
 from tests.support.sites import edgemesh_command
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        edgemesh_command(*args),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_create_user_and_grant_credits(tmp_path: Path) -> None:
-    where = ["--data-dir", str(tmp_path / "site")]
+    def admin(*args: str) -> subprocess.CompletedProcess[str]:
+        command = edgemesh_command("admin", *args, "--data-dir", str(tmp_path / "site"))
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=120, check=False
+        )
 
-    created = run(
-        "admin",
-        "create-user",
-        "--email",
-        "Ops@Example.org",
-        "--role",
-        "admin",
-        "--role",
-        "user",
-        *where,
+    grant = ["grant", "--email", "ops@example.org", "--credits", "5"]
+
+    created = admin(
+        "create-user", "--email", "Ops@Example.org", "--role", "admin", "--role", "user"
     )
-    again = run(
-        "admin", "create-user", "--email", "ops@example.org", "--role", "user", *where
-    )
-    granted = run(
-        "admin",
-        "grant",
-        "--email",
-        "ops@example.org",
-        "--credits",
-        "5",
-        "--reference",
-        "r1",
-        *where,
-    )
-    repeated = run(
-        "admin",
-        "grant",
-        "--email",
-        "ops@example.org",
-        "--credits",
-        "5",
-        "--reference",
-        "r1",
-        *where,
-    )
-    missing = run(
-        "admin", "grant", "--email", "nobody@example.org", "--credits", "5", *where
-    )
+    again = admin("create-user", "--email", "ops@example.org", "--role", "user")
+    granted = admin(*grant, "--reference", "r1")
+    repeated = admin(*grant, "--reference", "r1")
+    missing = admin("grant", "--email", "nobody@example.org", "--credits", "5")
 
     assert created.returncode == 0, created.stderr
     assert "emk_" in created.stdout and "ops@example.org" in created.stdout

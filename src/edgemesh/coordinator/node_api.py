@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from edgemesh.accounts.directory import Principal
 from edgemesh.accounts.lifecycle import Role
-from edgemesh.coordinator.state import CoordinatorState
+from edgemesh.coordinator.state import coordinator_state
 from edgemesh.db.models import Node
 from edgemesh.http.auth import require_roles
 from edgemesh.http.schemas import ERROR_RESPONSES, Label
@@ -104,17 +104,12 @@ def _credential(request: Request, node: NodeView, token: str) -> Credential:
     )
 
 
-def _state(request: Request) -> CoordinatorState:
-    state: CoordinatorState = request.app.state.coordinator
-    return state
-
-
 @router.post("", status_code=201)
 def enroll(
     body: Enrolment, request: Request, principal: Principal = Depends(contributor)
 ) -> Credential:
     """Enrol a node; the registration token in the answer is never shown again."""
-    with _state(request).db.transaction() as session:
+    with coordinator_state(request).db.transaction() as session:
         node, token = registry.enroll(
             session, owner_id=principal.account_id, name=body.name
         )
@@ -126,7 +121,7 @@ def my_nodes(
     request: Request, principal: Principal = Depends(contributor)
 ) -> list[NodeView]:
     """The caller's nodes."""
-    with _state(request).db.transaction() as session:
+    with coordinator_state(request).db.transaction() as session:
         return node_views(
             session, registry.list_nodes(session, owner_id=principal.account_id)
         )
@@ -137,7 +132,7 @@ def rotate(
     node_id: str, request: Request, principal: Principal = Depends(contributor)
 ) -> Credential:
     """Replace the node's registration token; the old one stops at once."""
-    with _state(request).db.transaction() as session:
+    with coordinator_state(request).db.transaction() as session:
         token = registry.rotate_token(session, node_id, owner_id=principal.account_id)
         [view] = node_views(session, [registry.get_node(session, node_id)])
         return _credential(request, view, token)

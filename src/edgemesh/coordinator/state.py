@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi import Request
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import func, select
 
@@ -58,3 +59,9 @@ class CoordinatorState:
             lease_seconds=self.settings.lease_seconds,
             fee_bps=self.settings.coordinator_fee_bps,
         )
+
+
+def coordinator_state(request: Request) -> CoordinatorState:
+    """The coordinator's shared state, as a route sees it."""
+    state: CoordinatorState = request.app.state.coordinator
+    return state

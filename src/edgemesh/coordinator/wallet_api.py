@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from edgemesh.accounts.directory import Principal
 from edgemesh.accounts.lifecycle import Role
-from edgemesh.coordinator.state import CoordinatorState
+from edgemesh.coordinator.state import coordinator_state
 from edgemesh.credits import journal
 from edgemesh.http.auth import require_roles
 from edgemesh.http.schemas import ERROR_RESPONSES
@@ -29,8 +29,7 @@ class WalletView(BaseModel):
 @router.get("")
 def wallet(request: Request, principal: Principal = Depends(anyone)) -> WalletView:
     """The caller's balance and holds."""
-    state: CoordinatorState = request.app.state.coordinator
-    with state.db.transaction() as session:
+    with coordinator_state(request).db.transaction() as session:
         b = journal.balances(session, principal.account_id)
     return WalletView(
         account_id=principal.account_id, available_mc=b.available_mc, held_mc=b.held_mc

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from edgemesh.coordinator.state import CoordinatorState
+from edgemesh.coordinator.state import CoordinatorState, coordinator_state
 from edgemesh.errors import LeaseExpired, LeaseNotHeld, NotFound
 from edgemesh.http.auth import bearer, source_ip, token_scheme
 from edgemesh.http.schemas import ERROR_RESPONSES, ErrorBody, Label, RowId
@@ -112,11 +112,6 @@ class BatchAck(_Body):
     results: list[BatchItemAck]
 
 
-def _state(request: Request) -> CoordinatorState:
-    state: CoordinatorState = request.app.state.coordinator
-    return state
-
-
 def _status(state: CoordinatorState, node_id: str, node_state: str) -> NodeStatus:
     return NodeStatus(
         node_id=node_id,
@@ -128,7 +123,7 @@ def _status(state: CoordinatorState, node_id: str, node_state: str) -> NodeStatu
 @router.post("/register")
 def register(body: Registration, request: Request) -> NodeStatus:
     """Present the registration token; the node becomes pending approval."""
-    state = _state(request)
+    state = coordinator_state(request)
     info = registry.WorkerInfo(
         sandbox_kind=body.sandbox_kind,
         runtime_version=body.runtime_version,
@@ -148,7 +143,7 @@ def register(body: Registration, request: Request) -> NodeStatus:
 @router.post("/heartbeat")
 def heartbeat(body: Heartbeat, request: Request) -> NodeStatus:
     """Keep the node's leases alive and learn its current state."""
-    state = _state(request)
+    state = coordinator_state(request)
     with state.db.transaction() as session:
         node = registry.node_for_token(session, bearer(request), lock=True)
         leasing.renew(session, node, running=set(body.running), policy=state.policy)
@@ -158,24 +153,14 @@ def heartbeat(body: Heartbeat, request: Request) -> NodeStatus:
 @router.post("/pull")
 def pull(body: PullRequest, request: Request) -> PullResponse:
     """Lease up to `max_units` units this node may run."""
-    state = _state(request)
+    state = coordinator_state(request)
     want = min(body.max_units, state.settings.max_pull)
     with state.db.transaction() as session:
         node = registry.node_for_token(session, bearer(request), lock=True)
         grants = leasing.pull(session, node, want=want, policy=state.policy)
     state.metrics.units_leased.inc(len(grants))
-    return PullResponse(
-        units=[
-            LeasedUnit(
-                unit_id=g.unit_id,
-                lease_id=g.lease_id,
-                workload_id=g.workload_id,
-                deadline=g.deadline,
-                spec=g.spec,
-            )
-            for g in grants
-        ]
-    )
+    units = [LeasedUnit.model_validate(g, from_attributes=True) for g in grants]
+    return PullResponse(units=units)
 
 
 def _take_result(
@@ -198,13 +183,13 @@ def _take_result(
 @router.post("/results")
 def post_result(body: ResultPost, request: Request) -> ResultAck:
     """Report the result of a leased unit; the same post twice counts once."""
-    return _take_result(_state(request), request, body)
+    return _take_result(coordinator_state(request), request, body)
 
 
 @router.post("/results/batch")
 def post_results(body: ResultBatch, request: Request) -> BatchAck:
     """Report several results; each is taken, or refused, on its own."""
-    state = _state(request)
+    state = coordinator_state(request)
     items = []
     for result in body.results:
         try:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from edgemesh.accounts.directory import Principal
 from edgemesh.accounts.lifecycle import Role
-from edgemesh.coordinator.state import CoordinatorState
+from edgemesh.coordinator.state import coordinator_state
 from edgemesh.errors import InvalidInput
 from edgemesh.http.auth import require_roles
 from edgemesh.http.schemas import ERROR_RESPONSES
@@ -29,15 +29,10 @@ class UnitsPage(BaseModel):
     next_offset: int | None
 
 
-def _state(request: Request) -> CoordinatorState:
-    state: CoordinatorState = request.app.state.coordinator
-    return state
-
-
 @router.get("/quote")
 def get_quote(request: Request, units: int = Query(ge=1, le=10**9)) -> sub.Quote:
     """What `units` units would cost now."""
-    settings = _state(request).settings
+    settings = coordinator_state(request).settings
     if units > settings.max_units_per_workload:
         raise InvalidInput(
             f"a workload may have at most {settings.max_units_per_workload} units"
@@ -53,7 +48,7 @@ def submit_workload(
     principal: Principal = Depends(user),
 ) -> sub.Progress:
     """Submit a workload; its price is held until its units finish."""
-    state = _state(request)
+    state = coordinator_state(request)
     settings = state.settings
     with state.db.transaction() as session:
         workload, created = sub.submit(
@@ -74,7 +69,7 @@ def list_workloads(
     request: Request, principal: Principal = Depends(user)
 ) -> list[sub.Progress]:
     """The caller's newest workloads with their progress."""
-    with _state(request).db.transaction() as session:
+    with coordinator_state(request).db.transaction() as session:
         return [
             sub.progress(session, w) for w in sub.list_workloads(session, principal)
         ]
@@ -85,7 +80,7 @@ def get_workload(
     workload_id: str, request: Request, principal: Principal = Depends(user)
 ) -> sub.Progress:
     """One of the caller's workloads with its progress."""
-    with _state(request).db.transaction() as session:
+    with coordinator_state(request).db.transaction() as session:
         workload = sub.owned_workload(session, principal, workload_id)
         return sub.progress(session, workload)
 
@@ -99,7 +94,7 @@ def get_units(
     limit: int = Query(default=500, ge=1, le=5000),
 ) -> UnitsPage:
     """A page of the workload's units with their results, in submission order."""
-    with _state(request).db.transaction() as session:
+    with coordinator_state(request).db.transaction() as session:
         workload = sub.owned_workload(session, principal, workload_id)
         units = sub.units_page(session, workload, offset=offset, limit=limit)
         views = [sub.unit_view(u) for u in units]

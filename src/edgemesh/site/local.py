@@ -49,7 +49,6 @@ class LocalSite:
     contributor: SiteClient | None = None
     user: SiteClient | None = None
     nodes: list[LocalNode] = field(default_factory=list)
-    accounts: dict[str, str] = field(default_factory=dict)
     started_in: float = 0.0
 
     @property
@@ -73,7 +72,6 @@ class LocalSite:
         self.admin = SiteClient(site.url("control-plane"), admin_key)
         self.contributor = self._account(CONTRIBUTOR_EMAIL, Role.CONTRIBUTOR)
         self.user = self._account(USER_EMAIL, Role.USER)
-        self.accounts["admin"] = admin.id
         self.admin.grant(USER_EMAIL, credits_mc, reference="local-site-welcome")
 
         for index in range(self.workers):
@@ -84,7 +82,6 @@ class LocalSite:
     def _account(self, email: str, role: Role) -> SiteClient:
         assert self.admin is not None
         created = self.admin.create_account(email, [role.value])
-        self.accounts[role.value] = created["account_id"]
         return SiteClient(self.coordinator_url, created["api_key"])
 
     def _start_worker(self, name: str) -> LocalNode:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 
 from edgemesh import clock
@@ -171,20 +171,14 @@ def owned_workload(session: Session, owner: Principal, workload_id: str) -> Work
 
 def progress(session: Session, workload: Workload) -> Progress:
     """Count a workload's units by state."""
-    counts: dict[str, int] = dict(
-        session.execute(
-            select(Unit.state, func.count())
-            .where(Unit.workload_id == workload.id)
-            .group_by(Unit.state)
-        ).all()
-    )
-    passed = session.scalar(
-        select(func.count()).where(
-            Unit.workload_id == workload.id,
-            Unit.state == DONE,
-            Unit.result["status"].as_string() == "passed",
-        )
-    )
+    passed_here = case((Unit.result["status"].as_string() == "passed", 1), else_=0)
+    rows = session.execute(
+        select(Unit.state, func.count(), func.sum(passed_here))
+        .where(Unit.workload_id == workload.id)
+        .group_by(Unit.state)
+    ).all()
+    counts = {state: count for state, count, _ in rows}
+    passed = sum(int(p or 0) for state, _, p in rows if state == DONE)
     done = counts.get(DONE, 0)
     return Progress(
         workload_id=workload.id,
@@ -196,7 +190,7 @@ def progress(session: Session, workload: Workload) -> Progress:
         leased=counts.get(LEASED, 0),
         done=done,
         failed=counts.get(FAILED, 0),
-        passed=passed or 0,
+        passed=passed,
         unit_price_mc=workload.unit_price_mc,
         charged_mc=done * workload.unit_price_mc,
         created_at=workload.created_at,
