@@ -46,6 +46,11 @@ def open_database(settings: Settings) -> Database:
 
 SITE_FILE = "site.json"
 
+# Longer than clients keep an idle connection (httpx: 5 s). With equal
+# timeouts the server may close a connection just as a client reuses it, and
+# that request fails with "server disconnected".
+KEEP_ALIVE_SECONDS = 65
+
 
 def write_site_file(data_dir: Path, urls: dict[str, str]) -> None:
     """Record where each service listens, for tools on the same machine."""
@@ -88,7 +93,11 @@ class RunningSite:
             factory, _ = SERVICES[name]
             app = factory(self.settings, self.db)
             config = uvicorn.Config(
-                app, log_config=None, access_log=False, lifespan="on"
+                app,
+                log_config=None,
+                access_log=False,
+                lifespan="on",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS,
             )
             server = uvicorn.Server(config)
             self.servers.append(server)
